@@ -1,0 +1,33 @@
+# Two commands on a fresh machine (Python 3.11 and the package index):
+#   make ask Q="What was agreed on connectivity?"   # set up, ingest sources/ on first use, answer
+#   make test                                       # set up, run the test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup ask brief test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: it resolves to the CPU build instead of the CUDA wheels.
+	$(BIN)/pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+ask: $(STAMP)
+	$(BIN)/briefbot ask "$(Q)"
+
+brief: $(STAMP)
+	$(BIN)/briefbot brief "$(Q)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .briefbot

@@ -1,0 +1,3 @@
+"""briefbot: cited, retrieval-grounded briefings for officials."""
+
+__version__ = "0.1.0"

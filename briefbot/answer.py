@@ -1,0 +1,89 @@
+"""The one answer structure that the CLI, Slack, eval and tests all use."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class SourceRef(BaseModel):
+    """A numbered entry of an answer's source list: the article a citation [n] points to."""
+
+    number: int
+    source_id: str  # the source file's path relative to the ingest root, e.g. "000_x.txt"
+    title: str = ""
+    outlet: str = ""
+    url: str = ""
+    published: str = ""  # ISO date when the article carries one, else ""
+
+    @property
+    def label(self) -> str:
+        """What to show a person: the title, or the file name when the article has none."""
+        return self.title or self.source_id
+
+
+class Citation(BaseModel):
+    """Where a sentence's support lies: a stored chunk and the character span inside its document."""
+
+    number: int  # the SourceRef number shown as [n]
+    chunk_id: str
+    source_id: str
+    start: int  # character offsets into the cleaned document text
+    end: int
+    quote: str = ""
+
+
+class GroundingCheck(BaseModel):
+    """How a generated sentence was checked against the chunks it cites."""
+
+    method: str  # e.g. "extractive" or "embedding+terms"
+    support: float  # 0..1
+    passed: bool
+    detail: str = ""
+
+
+class AnswerSentence(BaseModel):
+    text: str  # the sentence without its citation markers
+    citations: list[Citation] = Field(default_factory=list)
+    check: GroundingCheck | None = None
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted({c.number for c in self.citations})
+
+    def rendered(self) -> str:
+        marks = "".join(f"[{n}]" for n in self.numbers)
+        return f"{self.text} {marks}".rstrip()
+
+
+class Answer(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    question: str
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    refused: bool = False  # True when the sources do not answer the question
+    refusal: str = ""  # the plain "The sources don't say ..." text when refused
+    related_topics: list[str] = Field(default_factory=list)  # closest topics covered, on refusal
+    mode: Literal["offline", "llm"] = "offline"
+    model: str = ""  # which model wrote it ("" for the offline summary)
+    note: str = ""  # e.g. "The language model was unavailable; this is the offline summary."
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text with [n] markers (no source list)."""
+        if self.refused:
+            return self.refusal
+        return " ".join(s.rendered() for s in self.sentences)
+
+    def source(self, number: int) -> SourceRef | None:
+        return next((s for s in self.sources if s.number == number), None)
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        data["text"] = self.text
+        import json
+
+        return json.dumps(data, ensure_ascii=False, indent=2)

@@ -1,0 +1,32 @@
+"""Prompts are files in prompts/, loaded by name (`answer` -> prompts/answer.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from briefbot.errors import ConfigError
+
+
+class PromptLibrary:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def load(self, name: str) -> str:
+        return _read(self.directory, name)
+
+    def render(self, name: str, **values: str) -> str:
+        """The prompt with {placeholders} filled; other braces are left alone."""
+        text = self.load(name)
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", value)
+        return text
+
+
+@lru_cache(maxsize=64)
+def _read(directory: Path, name: str) -> str:
+    for suffix in (".md", ".txt"):
+        path = directory / f"{name}{suffix}"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ConfigError(f"Prompt '{name}' not found in {directory} (expected {name}.md)")

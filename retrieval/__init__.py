@@ -1,0 +1,1 @@
+"""Ingest (read, clean, chunk), embed, store and search source articles."""

@@ -1,0 +1,75 @@
+"""Split a cleaned document into overlapping windows of whole sentences, with content-derived ids."""
+
+from __future__ import annotations
+
+import hashlib
+
+from retrieval.sentences import split_sentences
+from retrieval.types import Chunk, DocumentMeta
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chunk_id(source_id: str, position: int, text: str) -> str:
+    """Same file, same place, same words -> same id; so a re-ingest of unchanged files changes nothing."""
+    return hashlib.sha256(f"{source_id}\n{position}\n{text}".encode("utf-8")).hexdigest()[:32]
+
+
+def chunk_document(
+    meta: DocumentMeta,
+    text: str,
+    *,
+    sentences_per_chunk: int = 4,
+    overlap: int = 1,
+    max_chars: int = 1200,
+) -> list[Chunk]:
+    if sentences_per_chunk < 1 or not 0 <= overlap < sentences_per_chunk:
+        raise ValueError("need sentences_per_chunk >= 1 and 0 <= overlap < sentences_per_chunk")
+    spans = _bounded(split_sentences(text), text, max_chars)
+    doc_hash = content_hash(text)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(spans):
+        j = i + 1  # window is spans[i:j]
+        while (
+            j < len(spans)
+            and j - i < sentences_per_chunk
+            and spans[j][1] - spans[i][0] <= max_chars
+        ):
+            j += 1
+        start, end = spans[i][0], spans[j - 1][1]
+        body = text[start:end]
+        position = len(chunks)
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id(meta.source_id, position, body),
+                text=body,
+                meta=meta,
+                position=position,
+                start=start,
+                end=end,
+                content_hash=doc_hash,
+            )
+        )
+        if j >= len(spans):
+            break
+        i = max(i + 1, j - overlap)
+    return chunks
+
+
+def _bounded(spans: list[tuple[int, int]], text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Sentences longer than max_chars (tables, run-ons) are cut at whitespace so a chunk stays bounded."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > max_chars:
+            cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+            cut = cut if cut > start else start + max_chars
+            out.append((start, cut))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            out.append((start, end))
+    return out

@@ -1,0 +1,65 @@
+"""Plain data passed between ingest, store, search and the answer composers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What an article says about itself; fields it does not carry stay empty."""
+
+    source_id: str  # path relative to the ingest root, e.g. "000_x.txt"
+    title: str = ""
+    outlet: str = ""
+    url: str = ""
+    published: str = ""  # ISO date YYYY-MM-DD
+    dateline: str = ""  # e.g. "ISLAMABAD"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A few consecutive sentences of one document, with offsets into its cleaned text."""
+
+    chunk_id: str
+    text: str
+    meta: DocumentMeta
+    position: int  # 0-based index of the chunk in its document
+    start: int
+    end: int
+    content_hash: str  # sha256 of the whole cleaned document
+
+
+@dataclass
+class Passage:
+    """A chunk returned by search, with its scores."""
+
+    chunk_id: str
+    text: str
+    meta: DocumentMeta
+    position: int
+    start: int
+    end: int
+    score: float = 0.0  # fused score (higher is better)
+    dense: float | None = None  # cosine similarity to the query, when dense search found it
+    lexical: float | None = None  # BM25 score, when lexical search found it
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    source: str | None = None  # source_id (or a substring of it)
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None  # ISO date, inclusive
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_indexed: int = 0  # files whose chunks were (re)written
+    files_unchanged: int = 0
+    files_skipped: int = 0  # bad input: empty, binary, unreadable
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
