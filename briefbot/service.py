@@ -1,4 +1,4 @@
-"""The core facade: ask and brief over the store. Knows nothing about Slack or the CLI."""
+"""The core facade: ask (and later brief) over the store. Knows nothing about Slack or the CLI."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import time
 from typing import Protocol
 
 from briefbot.answer import Answer
+from briefbot.compose import OfflineComposer
 from briefbot.errors import InvalidQuestion
+from retrieval.ingest import Ingestor
+from retrieval.search import HybridRetriever
+from retrieval.store import ChunkStore, SourceSummary
 from retrieval.types import Passage, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -22,3 +26,66 @@ class Generator(Protocol):
         self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None
     ) -> Answer:
         """An answer grounded in `passages`; on any failure, `fallback` with a one-line note."""
+
+
+def clean_question(question: str | None, max_chars: int) -> str:
+    """Whitespace-normalised question; empty -> InvalidQuestion; very long -> its first max_chars."""
+    text = " ".join((question or "").split())
+    if not text:
+        raise InvalidQuestion("The question is empty: ask something, e.g. \"What was agreed on connectivity?\"")
+    if len(text) > max_chars:
+        log.info("question of %d characters cut to %d", len(text), max_chars)
+        text = text[:max_chars]
+    return text
+
+
+class BriefingService:
+    def __init__(
+        self,
+        *,
+        store: ChunkStore,
+        retriever: HybridRetriever,
+        composer: OfflineComposer,
+        ingestor: Ingestor,
+        generator: Generator | None = None,
+        top_k: int = 8,
+        max_question_chars: int = 8000,
+    ) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.composer = composer
+        self.ingestor = ingestor
+        self.generator = generator
+        self.top_k = top_k
+        self.max_question_chars = max_question_chars
+
+    def ask(
+        self,
+        question: str,
+        *,
+        context: str | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Answer:
+        question = clean_question(question, self.max_question_chars)
+        context = " ".join((context or "").split())[: self.max_question_chars] or None
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        query = f"{context} {question}" if context else question
+        passages = self.retriever.search(query, k=self.top_k, filters=filters)
+        t1 = time.perf_counter()
+        timings["retrieve"] = (t1 - t0) * 1000
+        answer = self.composer.compose(question, passages, context)
+        t2 = time.perf_counter()
+        timings["compose"] = (t2 - t1) * 1000
+        if self.generator is not None and not answer.refused:
+            answer = self.generator.answer(question, passages, answer, context)
+            timings["generate"] = (time.perf_counter() - t2) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
+        return answer
+
+    def sources(self) -> list[SourceSummary]:
+        return self.store.sources()
+
+    def is_empty(self) -> bool:
+        return self.store.count() == 0

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @field_validator(
+        "chroma_path", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "feedback_path",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value):
+        """`BRIEFBOT_X=` in .env means "not set", as .env.example shows it."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("slack_allowed_channels", "slack_allowed_users", mode="before")
     @classmethod
     def _split_csv(cls, value):

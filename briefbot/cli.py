@@ -1,0 +1,160 @@
+"""`briefbot` command line. The one place where core errors become exit codes and messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from briefbot.answer import Answer
+from briefbot.errors import BriefbotError, InvalidQuestion
+from briefbot.settings import Settings
+from retrieval.types import SearchFilters
+
+log = logging.getLogger("briefbot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic validation of .env/environment
+        print(f"briefbot: bad setting: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    try:
+        return args.run(args, settings)
+    except InvalidQuestion as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 2
+    except BriefbotError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("briefbot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="briefbot", description="Cited briefings from news articles.")
+    sub = p.add_subparsers(dest="command")
+
+    ing = sub.add_parser("ingest", help="index source files (default: the sources folder)")
+    ing.add_argument("paths", nargs="*", type=Path)
+    ing.add_argument("--prune", action="store_true", help="drop chunks of files no longer present")
+    ing.add_argument("--rebuild", action="store_true", help="drop the collection and index anew")
+    ing.add_argument("--no-progress", action="store_true")
+    ing.set_defaults(run=_ingest)
+
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer structure as JSON")
+    _filter_args(ask)
+    ask.set_defaults(run=_ask)
+
+    src = sub.add_parser("sources", help="list what is indexed")
+    src.add_argument("--json", action="store_true")
+    src.set_defaults(run=_sources)
+
+    serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default 3000)")
+    serve.set_defaults(run=_serve)
+    return p
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", help="only this source (file name, outlet or title fragment)")
+    p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+    p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+
+
+def _service(settings: Settings):
+    from briefbot.factory import build_service
+
+    return build_service(settings)
+
+
+def _ingest(args, settings: Settings) -> int:
+    from briefbot.factory import build_service, drop_collection
+
+    if args.rebuild:
+        drop_collection(settings)
+    service = build_service(settings, ingest_if_empty=False)
+    paths = args.paths or [Path(settings.sources_dir)]
+    report = service.ingestor.ingest(
+        paths,
+        prune=args.prune,
+        warn=lambda m: print(f"warning: {m}", file=sys.stderr),
+        progress=False if args.no_progress else None,
+    )
+    rate = report.chunks_added / report.seconds if report.seconds else 0.0
+    print(
+        f"{report.files_seen} files: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
+        f"{report.files_skipped} skipped; chunks +{report.chunks_added} -{report.chunks_removed}, "
+        f"{report.chunks_total} in store ({report.seconds:.1f}s, {rate:.0f} chunks/s)"
+    )
+    return 0
+
+
+def _ask(args, settings: Settings) -> int:
+    filters = SearchFilters(source=args.source, since=args.since, until=args.until)
+    answer = _service(settings).ask(args.question, filters=filters)
+    print(answer.to_json() if args.json else format_answer(answer))
+    return 0
+
+
+def _sources(args, settings: Settings) -> int:
+    rows = _service(settings).sources()
+    if args.json:
+        print(json.dumps([{**r.meta.__dict__, "chunks": r.chunks} for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("Nothing indexed yet: run `briefbot ingest`.")
+    for r in rows:
+        m = r.meta
+        print(f"{m.source_id}\t{m.title or '(no title)'}\t{m.published or '(no date)'}\t{r.chunks} chunks")
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    from bot.serve import serve
+
+    from briefbot.factory import build_service
+
+    return serve(settings, lambda: build_service(settings), args.port)
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [answer.text]
+    if answer.refused and answer.related_topics:
+        lines.append("Closest topics the sources cover: " + "; ".join(answer.related_topics))
+    if answer.sources:
+        lines += ["", "Sources"]
+        for s in answer.sources:
+            parts = [s.label, s.outlet or (s.source_id if s.title else ""), s.published]
+            lines.append(f"[{s.number}] " + " · ".join(p for p in parts if p))
+    if answer.note:
+        lines += ["", answer.note]
+    mode = f"written by {answer.model}, citations checked" if answer.mode == "llm" else "offline summary"
+    lines += ["", f"({mode})"]
+    return "\n".join(lines)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

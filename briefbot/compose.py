@@ -1,0 +1,131 @@
+"""The offline answer: a short summary made of the source sentences themselves, each cited.
+
+No model writes anything here: sentences are picked by relevance, near-identical reports from
+several outlets are merged (keeping every citation), and the result is ordered by source and
+position. When nothing relevant enough is found, the answer says so and cites nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from briefbot.answer import Answer, AnswerSentence, Citation, SourceRef
+from briefbot.evidence import (
+    EvidenceSentence,
+    SentenceScorer,
+    near_duplicate,
+    sentences_of,
+    term_coverage,
+)
+from retrieval.types import DocumentMeta, Passage
+
+_WH = ("what", "who", "whom", "whose", "when", "where", "why", "how", "which", "whether")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Calibrated on ../shared/eval/seed_questions.jsonl (see tests/core/test_dev_set.py)."""
+
+    min_best_score: float = 0.42  # best sentence's combined score below this: the sources don't say
+    min_dense: float = 0.45  # ...or its embedding similarity below this
+    min_coverage: float = 0.5  # share of the question's term weight the corpus knows at all
+    weak_coverage_dense: float = 0.62  # low coverage is forgiven only above this similarity
+    keep_ratio: float = 0.8  # a sentence joins the answer if it scores >= ratio * best
+
+
+class OfflineComposer:
+    def __init__(self, scorer: SentenceScorer, known, *, max_sentences: int = 5,
+                 thresholds: Thresholds | None = None) -> None:  # fmt: skip
+        self.scorer = scorer
+        self.known = known
+        self.max_sentences = max_sentences
+        self.t = thresholds or Thresholds()
+
+    def compose(self, question: str, passages: list[Passage], context: str | None = None) -> Answer:
+        candidates = sentences_of(passages)
+        if not candidates:
+            return refusal(question, passages)
+        self.scorer.score(question, candidates, context)
+        ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
+        if not self.answerable(question, ranked[0], context):
+            return refusal(question, passages)
+        chosen = select(ranked, self.max_sentences, ranked[0].score * self.t.keep_ratio)
+        return answer_from(question, order_readably(chosen))
+
+    def answerable(self, question: str, best: EvidenceSentence, context: str | None) -> bool:
+        weights = self.scorer.weights(f"{question} {context}" if context else question)
+        coverage = term_coverage(weights, self.known)
+        if best.score < self.t.min_best_score or best.dense < self.t.min_dense:
+            return False
+        return coverage >= self.t.min_coverage or best.dense >= self.t.weak_coverage_dense
+
+
+def select(ranked: list[EvidenceSentence], limit: int, floor: float) -> list[EvidenceSentence]:
+    """Best sentences first; a near-duplicate from another source adds its citation, not a sentence."""
+    chosen: list[EvidenceSentence] = []
+    for s in ranked:
+        if s.score < floor:
+            break
+        twin = next((c for c in chosen if near_duplicate(s, c)), None)
+        if twin is not None:
+            if s.source_id != twin.source_id and all(a.source_id != s.source_id for a in twin.also):
+                twin.also.append(s)
+            continue
+        if len(chosen) < limit:
+            chosen.append(s)
+    return chosen
+
+
+def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """Keep each source's sentences together and in the order the article tells them."""
+    first_seen = {}
+    for s in chosen:
+        first_seen.setdefault(s.source_id, len(first_seen))
+    return sorted(chosen, key=lambda s: (first_seen[s.source_id], s.start))
+
+
+def answer_from(question: str, chosen: list[EvidenceSentence]) -> Answer:
+    numbers: dict[str, int] = {}
+    sources: list[SourceRef] = []
+    sentences: list[AnswerSentence] = []
+    for s in chosen:
+        citations = []
+        for ev in [s, *s.also]:
+            meta = ev.passage.meta
+            if meta.source_id not in numbers:
+                numbers[meta.source_id] = len(numbers) + 1
+                sources.append(source_ref(numbers[meta.source_id], meta))
+            citations.append(citation(numbers[meta.source_id], ev))
+        sentences.append(AnswerSentence(text=s.text, citations=citations))
+    return Answer(question=question, sentences=sentences, sources=sources)
+
+
+def source_ref(number: int, meta: DocumentMeta) -> SourceRef:
+    return SourceRef(
+        number=number,
+        source_id=meta.source_id,
+        title=meta.title,
+        outlet=meta.outlet,
+        url=meta.url,
+        published=meta.published,
+    )
+
+
+def citation(number: int, ev: EvidenceSentence) -> Citation:
+    return Citation(
+        number=number,
+        chunk_id=ev.passage.chunk_id,
+        source_id=ev.source_id,
+        start=ev.start,
+        end=ev.end,
+        quote=ev.text,
+    )
+
+
+def refusal(question: str, passages: list[Passage]) -> Answer:
+    asked = question.strip().rstrip("?.! ").strip()
+    if asked.split(" ", 1)[0].lower() in _WH:
+        text = f"The sources don't say {asked[0].lower()}{asked[1:]}."
+    else:
+        text = f'The sources don\'t answer "{asked}".'
+    topics = list(dict.fromkeys(p.meta.title or p.meta.source_id for p in passages))[:3]
+    return Answer(question=question, refused=True, refusal=text, related_topics=topics)

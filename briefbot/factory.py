@@ -1,0 +1,89 @@
+"""Wires the core from Settings. Entry points (CLI, bot start-up) call this; nothing else reads settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from briefbot.compose import OfflineComposer
+from briefbot.errors import StoreError
+from briefbot.evidence import SentenceScorer
+from briefbot.service import BriefingService, Generator
+from briefbot.settings import Settings
+from retrieval.embedder import Embedder, MiniLMEmbedder
+from retrieval.ingest import ChunkingOptions, Ingestor
+from retrieval.search import HybridRetriever
+from retrieval.store import ChunkStore, embedded_client, server_client
+
+log = logging.getLogger(__name__)
+
+
+def chroma_client(settings: Settings):
+    if settings.chroma_host:
+        headers = {}
+        if settings.chroma_auth_token is not None:
+            token = settings.chroma_auth_token.get_secret_value()
+            header = settings.chroma_auth_header
+            headers[header] = f"Bearer {token}" if header.lower() == "authorization" else token
+        return server_client(
+            settings.chroma_host, settings.chroma_port, ssl=settings.chroma_ssl, headers=headers
+        )
+    return embedded_client(settings.chroma_dir)
+
+
+def drop_collection(settings: Settings) -> None:
+    """Delete the collection (for `ingest --rebuild`, e.g. after changing the embedding model)."""
+    client = chroma_client(settings)
+    try:
+        client.delete_collection(settings.collection)
+    except Exception as exc:  # absent already: nothing to drop
+        log.debug("drop_collection: %s", exc)
+
+
+def build_service(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+    ingest_if_empty: bool = True,
+) -> BriefingService:
+    embedder = embedder or MiniLMEmbedder(batch_size=settings.embedding_batch_size)
+    store = ChunkStore(chroma_client(settings), settings.collection, embedder.name)
+    retriever = HybridRetriever(store, embedder)
+    scorer = SentenceScorer(embedder, lambda term: retriever.lexical().idf(term))
+    composer = OfflineComposer(
+        scorer, lambda term: retriever.lexical().known(term), max_sentences=settings.answer_max_sentences
+    )
+    lock_path = None if settings.chroma_host else Path(settings.chroma_dir) / "briefbot-write.lock"
+    ingestor = Ingestor(
+        store,
+        embedder,
+        chunking=ChunkingOptions(
+            settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars
+        ),
+        max_file_bytes=settings.max_file_bytes,
+        lock_path=lock_path,
+    )
+    if generator is None and settings.llm_configured:
+        from briefbot.llm import build_generator
+
+        generator = build_generator(settings, embedder)
+    service = BriefingService(
+        store=store,
+        retriever=retriever,
+        composer=composer,
+        ingestor=ingestor,
+        generator=generator,
+        top_k=settings.top_k,
+        max_question_chars=settings.max_question_chars,
+    )
+    if ingest_if_empty and service.is_empty():
+        if not Path(settings.sources_dir).exists():
+            raise StoreError(
+                f"The store is empty and the sources folder {settings.sources_dir} does not exist; "
+                "run `briefbot ingest PATH` or set BRIEFBOT_SOURCES_DIR."
+            )
+        log.info("store is empty: ingesting %s", settings.sources_dir)
+        report = ingestor.ingest([Path(settings.sources_dir)])
+        log.info("ingested %d chunks from %d files", report.chunks_added, report.files_indexed)
+    return service

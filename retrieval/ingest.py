@@ -1,0 +1,173 @@
+"""Ingest: source files -> cleaned text -> sentence chunks -> embeddings -> store.
+
+Chunk ids derive from content, and each file's new chunks are written before its stale ones are
+deleted, so a re-run after a crash or kill at any point converges on exactly the clean result."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from retrieval.chunking import chunk_document
+from retrieval.embedder import Embedder
+from retrieval.loaders import BadSourceFile, iter_source_files, load_document
+from retrieval.lock import write_lock
+from retrieval.store import ChunkStore
+from retrieval.types import Chunk, IngestReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChunkingOptions:
+    sentences_per_chunk: int = 4
+    overlap: int = 1
+    max_chars: int = 1200
+
+
+@dataclass
+class _Pending:
+    """Chunks waiting to be embedded, and the stale ids to delete once a file's new chunks are in."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    deletions: list[set[str]] = field(default_factory=list)
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        *,
+        chunking: ChunkingOptions | None = None,
+        max_file_bytes: int = 20_000_000,
+        lock_path: Path | None = None,
+        batch_size: int = 256,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunking = chunking or ChunkingOptions()
+        self.max_file_bytes = max_file_bytes
+        self.lock_path = lock_path
+        self.batch_size = batch_size
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        *,
+        prune: bool = False,
+        warn: Callable[[str], None] | None = None,
+        progress: bool | None = None,
+    ) -> IngestReport:
+        warn = warn or (lambda message: log.warning("%s", message))
+        lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
+        with lock:
+            return self._ingest([Path(p) for p in paths], prune, warn, progress)
+
+    def _ingest(self, paths, prune, warn, progress) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        existing = self.store.ids_by_source()
+        seen: set[str] = set()
+        pending = _Pending()
+        files = list(iter_source_files(paths))
+        bar = _progress_bar(len(files), progress)
+        try:
+            for item in files:
+                bar.update(1)
+                if isinstance(item, BadSourceFile):
+                    report.files_skipped += 1
+                    self._warn(report, warn, str(item))
+                    continue
+                path, root = item
+                report.files_seen += 1
+                try:
+                    doc = load_document(path, root, max_bytes=self.max_file_bytes)
+                except BadSourceFile as exc:
+                    report.files_skipped += 1
+                    seen.add(_source_id(path, root))  # keep what it had: a bad read loses nothing
+                    self._warn(report, warn, str(exc))
+                    continue
+                for message in doc.warnings:
+                    self._warn(report, warn, message)
+                sid = doc.meta.source_id
+                seen.add(sid)
+                chunks = chunk_document(
+                    doc.meta,
+                    doc.text,
+                    sentences_per_chunk=self.chunking.sentences_per_chunk,
+                    overlap=self.chunking.overlap,
+                    max_chars=self.chunking.max_chars,
+                )
+                if not chunks:
+                    report.files_skipped += 1
+                    self._warn(report, warn, f"{path}: no text left after cleaning; skipped.")
+                    continue
+                new_ids = {c.chunk_id for c in chunks}
+                old_ids = existing.get(sid, set())
+                if new_ids == old_ids:
+                    report.files_unchanged += 1
+                    continue
+                report.files_indexed += 1
+                fresh = [c for c in chunks if c.chunk_id not in old_ids]
+                pending.chunks.extend(fresh)
+                report.chunks_added += len(fresh)
+                stale = old_ids - new_ids
+                if stale:
+                    pending.deletions.append(stale)
+                    report.chunks_removed += len(stale)
+                if len(pending.chunks) >= self.batch_size:
+                    self._flush(pending, bar)
+            self._flush(pending, bar)
+            if prune:
+                gone = sorted(set(existing) - seen)
+                for sid in gone:
+                    self.store.delete(existing[sid])
+                    report.chunks_removed += len(existing[sid])
+                if gone:
+                    log.info("pruned %d sources no longer present: %s", len(gone), ", ".join(gone[:5]))
+        finally:
+            bar.close()
+        if report.chunks_added or report.chunks_removed:
+            self.store.bump_generation()
+        report.chunks_total = self.store.count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _flush(self, pending: _Pending, bar) -> None:
+        if pending.chunks:
+            for lo in range(0, len(pending.chunks), self.batch_size):
+                part = pending.chunks[lo : lo + self.batch_size]
+                vectors = self.embedder.embed([c.text for c in part])
+                self.store.add(part, vectors)
+                bar.set_postfix_str(f"{lo + len(part)} chunks embedded", refresh=False)
+        for stale in pending.deletions:
+            self.store.delete(stale)
+        pending.chunks.clear()
+        pending.deletions.clear()
+
+    @staticmethod
+    def _warn(report: IngestReport, warn, message: str) -> None:
+        report.warnings.append(message)
+        warn(message)
+
+
+def _source_id(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _progress_bar(total: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    # delay: a bar appears only when an ingest takes more than a moment
+    return tqdm(total=total, unit="file", desc="ingest", delay=1.0, disable=not enabled, file=sys.stderr)

@@ -1,0 +1,78 @@
+"""Ingest over real embedded Chroma: idempotence, edits, pruning, bad input, locking, model checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefbot.errors import EmbeddingModelMismatch, StoreBusy
+from briefbot.factory import build_service
+from retrieval.lock import write_lock
+from retrieval.store import ChunkStore, embedded_client
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def service(tmp_path, seed_copy, embedder):
+    return build_service(make_settings(tmp_path / "data", seed_copy), embedder=embedder, ingest_if_empty=False)
+
+
+def _ids(service) -> set[str]:
+    return {cid for ids in service.store.ids_by_source().values() for cid in ids}
+
+
+def test_reingest_changes_nothing(service, seed_copy):
+    first = service.ingestor.ingest([seed_copy])
+    assert first.files_indexed == 2 and first.chunks_added == first.chunks_total > 0
+    before = _ids(service)
+    again = service.ingestor.ingest([seed_copy])
+    assert (again.chunks_added, again.chunks_removed, again.files_unchanged) == (0, 0, 2)
+    assert _ids(service) == before
+
+
+def test_edited_file_replaces_its_chunks_and_prune_drops_gone_files(service, seed_copy):
+    service.ingestor.ingest([seed_copy])
+    target = seed_copy / "002_7fc1add390062dda.txt"
+    old = service.store.ids_by_source()["002_7fc1add390062dda.txt"]
+    target.write_text(target.read_text() + "\n\nThe two sides also agreed to open a direct cargo flight.\n")
+    report = service.ingestor.ingest([seed_copy])
+    new = service.store.ids_by_source()["002_7fc1add390062dda.txt"]
+    assert report.files_indexed == 1 and report.chunks_removed >= 1
+    assert new != old and len(new) >= len(old)
+    assert service.ask("Is there a direct cargo flight?").sources
+
+    (seed_copy / "000_69c16f647ae5ebe9.txt").unlink()
+    kept = service.ingestor.ingest([seed_copy])  # without --prune, chunks of gone files stay
+    assert "000_69c16f647ae5ebe9.txt" in service.store.ids_by_source() and kept.chunks_removed == 0
+    service.ingestor.ingest([seed_copy], prune=True)
+    assert set(service.store.ids_by_source()) == {"002_7fc1add390062dda.txt"}
+
+
+def test_bad_files_warn_by_name_and_the_rest_is_indexed(service, seed_copy):
+    (seed_copy / "empty.txt").write_text("")
+    (seed_copy / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 200)
+    (seed_copy / "latin1.txt").write_bytes(
+        "Caf\xe9 talks in Islamabad covered the r\xe9sum\xe9 of trade deals signed on Monday.".encode("latin-1")
+    )
+    warnings: list[str] = []
+    report = service.ingestor.ingest([seed_copy, seed_copy / "missing.txt"], warn=warnings.append)
+    text = "\n".join(warnings)
+    for name in ("empty.txt", "binary.txt", "missing.txt"):
+        assert name in text
+    assert all("\n" not in w for w in warnings)
+    assert {"000_69c16f647ae5ebe9.txt", "002_7fc1add390062dda.txt", "latin1.txt"} <= set(
+        service.store.ids_by_source()
+    )
+    assert report.files_skipped >= 2
+
+
+def test_second_writer_is_refused_at_once(service, seed_copy):
+    with write_lock(service.ingestor.lock_path):
+        with pytest.raises(StoreBusy, match="Another ingest"):
+            service.ingestor.ingest([seed_copy])
+
+
+def test_store_built_with_another_model_asks_for_reingest(tmp_path):
+    client = embedded_client(tmp_path / "chroma")
+    ChunkStore(client, "briefbot", "model-a")
+    with pytest.raises(EmbeddingModelMismatch, match="ingest --rebuild"):
+        ChunkStore(client, "briefbot", "model-b")
