@@ -5,10 +5,9 @@ Shared by the offline answer and the brief. A sentence keeps its place in the cl
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -27,6 +26,7 @@ class EvidenceSentence:
     start: int  # offsets in the cleaned document
     end: int
     terms: frozenset[str] = frozenset()
+    context_terms: frozenset[str] = frozenset()  # of the sentence before it, for "he", "the plan"...
     vector: np.ndarray | None = None
     dense: float = 0.0
     lexical: float = 0.0
@@ -43,14 +43,30 @@ def sentences_of(passages: list[Passage], min_chars: int = 25) -> list[EvidenceS
     seen: set[tuple[str, int]] = set()
     out: list[EvidenceSentence] = []
     for p in passages:
-        for s, e in split_sentences(p.text):
-            text = _SPACE.sub(" ", p.text[s:e]).strip()
-            key = (p.meta.source_id, p.start + s)
-            if key in seen or len(text) < min_chars:
-                continue
-            seen.add(key)
-            out.append(EvidenceSentence(text, p, p.start + s, p.start + e, frozenset(terms(text))))
+        previous: frozenset[str] = frozenset()
+        spans = p.sentences or [(p.start + s, p.start + e) for s, e in split_sentences(p.text)]
+        stored = p.sentence_vectors if p.sentences else None
+        for i, (start, end) in enumerate(spans):
+            text = _SPACE.sub(" ", p.text[start - p.start : end - p.start]).strip()
+            own = frozenset(terms(text))
+            key = (p.meta.source_id, start)
+            if key not in seen and len(text) >= min_chars:
+                seen.add(key)
+                vector = stored[i] if stored is not None and i < len(stored) else None
+                out.append(EvidenceSentence(text, p, start, end, own, previous, vector))
+            previous = own
     return out
+
+
+def term_match(term: str, bag: frozenset[str]) -> float:
+    """1 for the same stem, 0.7 for a longer or shorter form of it ("agre"/"agreement"), else 0."""
+    if term in bag:
+        return 1.0
+    if len(term) >= 4:
+        for other in bag:
+            if len(other) >= 4 and (other.startswith(term) or term.startswith(other)):
+                return 0.7
+    return 0.0
 
 
 class SentenceScorer:
@@ -58,34 +74,56 @@ class SentenceScorer:
 
     DENSE_WEIGHT = 0.6
 
-    def __init__(self, embedder: Embedder, idf: Callable[[str], float]) -> None:
+    def __init__(self, embedder: Embedder, vocabulary: Callable[[], "Vocabulary"]) -> None:
         self.embedder = embedder
-        self.idf = idf
+        self.vocabulary = vocabulary  # the current lexical index (rebuilt when the store changes)
 
     def weights(self, question: str) -> dict[str, float]:
-        return {t: self.idf(t) for t in dict.fromkeys(query_terms(question))}
+        """Each question term weighted by its rarity in the corpus (absent terms weigh most)."""
+        vocab = self.vocabulary()
+        return {t: vocab.idf(t) for t in dict.fromkeys(query_terms(question))}
+
+    def coverage(self, question: str) -> float:
+        """The share of the question's term weight that the corpus contains at all."""
+        weights = self.weights(question)
+        total = sum(weights.values())
+        if total <= 0:
+            return 1.0
+        vocab = self.vocabulary()
+        return sum(w for t, w in weights.items() if vocab.known(t)) / total
 
     def score(
         self, question: str, sentences: list[EvidenceSentence], context: str | None = None
     ) -> np.ndarray:
         """Sets .dense/.lexical/.score on each sentence (and its vector); returns the question vector."""
         queries = [question] + ([context] if context else [])
-        vectors = self.embedder.embed(queries + [s.text for s in sentences])
-        qvec, svecs = vectors[: len(queries)], vectors[len(queries) :]
-        weights = self.weights(question)
-        ctx_weights = {t: w * 0.5 for t, w in self.weights(context).items()} if context else {}
-        for t, w in ctx_weights.items():
-            weights.setdefault(t, w)
-        total = sum(weights.values()) or 1.0
-        for s, vec in zip(sentences, svecs):
+        missing = [s for s in sentences if s.vector is None]  # stored at ingest, normally
+        vectors = self.embedder.embed(queries + [s.text for s in missing])
+        qvec = vectors[: len(queries)]
+        for s, vec in zip(missing, vectors[len(queries) :]):
             s.vector = vec
+        # terms the corpus lacks cannot tell sentences apart: they count in coverage(), not here
+        vocab = self.vocabulary()
+        weights = {t: w for t, w in self.weights(question).items() if vocab.known(t)}
+        if context:
+            for t, w in self.weights(context).items():
+                if vocab.known(t):
+                    weights.setdefault(t, w * 0.5)
+        total = sum(weights.values()) or 1.0
+        for s in sentences:
+            vec = s.vector
             dense = float(vec @ qvec[0])
             if context:
                 dense = 0.7 * dense + 0.3 * float(vec @ qvec[1])
             s.dense = dense
-            s.lexical = sum(w for t, w in weights.items() if t in s.terms) / total
+            s.lexical = sum(w * _match(t, s) for t, w in weights.items()) / total
             s.score = self.DENSE_WEIGHT * dense + (1 - self.DENSE_WEIGHT) * s.lexical
         return qvec[0]
+
+
+def _match(term: str, s: EvidenceSentence) -> float:
+    """A term in the sentence counts fully; one only in the sentence before it counts half."""
+    return max(term_match(term, s.terms), 0.5 * term_match(term, s.context_terms))
 
 
 def near_duplicate(a: EvidenceSentence, b: EvidenceSentence, cosine: float = 0.82) -> bool:
@@ -98,13 +136,7 @@ def near_duplicate(a: EvidenceSentence, b: EvidenceSentence, cosine: float = 0.8
     return shared / len(a.terms | b.terms) >= 0.6 or shared / min(len(a.terms), len(b.terms)) >= 0.85
 
 
-def term_coverage(weights: dict[str, float], known: Callable[[str], bool]) -> float:
-    """The share of a question's term weight that the corpus contains at all."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 1.0
-    return sum(w for t, w in weights.items() if known(t)) / total
+class Vocabulary(Protocol):
+    def idf(self, term: str) -> float: ...
 
-
-def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    def known(self, term: str) -> bool: ...

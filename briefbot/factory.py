@@ -50,10 +50,8 @@ def build_service(
     embedder = embedder or MiniLMEmbedder(batch_size=settings.embedding_batch_size)
     store = ChunkStore(chroma_client(settings), settings.collection, embedder.name)
     retriever = HybridRetriever(store, embedder)
-    scorer = SentenceScorer(embedder, lambda term: retriever.lexical().idf(term))
-    composer = OfflineComposer(
-        scorer, lambda term: retriever.lexical().known(term), max_sentences=settings.answer_max_sentences
-    )
+    scorer = SentenceScorer(embedder, retriever.lexical)
+    composer = OfflineComposer(scorer, max_sentences=settings.answer_max_sentences)
     lock_path = None if settings.chroma_host else Path(settings.chroma_dir) / "briefbot-write.lock"
     ingestor = Ingestor(
         store,

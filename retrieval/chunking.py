@@ -51,6 +51,7 @@ def chunk_document(
                 start=start,
                 end=end,
                 content_hash=doc_hash,
+                sentences=tuple(spans[i:j]),
             )
         )
         if j >= len(spans):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
+
 from retrieval.chunking import chunk_document
 from retrieval.embedder import Embedder
 from retrieval.loaders import BadSourceFile, iter_source_files, load_document
@@ -140,21 +142,43 @@ class Ingestor:
         return report
 
     def _flush(self, pending: _Pending, bar) -> None:
-        if pending.chunks:
-            for lo in range(0, len(pending.chunks), self.batch_size):
-                part = pending.chunks[lo : lo + self.batch_size]
-                vectors = self.embedder.embed([c.text for c in part])
-                self.store.add(part, vectors)
-                bar.set_postfix_str(f"{lo + len(part)} chunks embedded", refresh=False)
+        for lo in range(0, len(pending.chunks), self.batch_size):
+            part = pending.chunks[lo : lo + self.batch_size]
+            sentence_vectors = self._embed_sentences(part)
+            self.store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
+            bar.set_postfix_str(f"{lo + len(part)} chunks embedded", refresh=False)
         for stale in pending.deletions:
             self.store.delete(stale)
         pending.chunks.clear()
         pending.deletions.clear()
 
+    def _embed_sentences(self, chunks: list[Chunk]) -> list[np.ndarray]:
+        """Each distinct sentence embedded once (neighbouring chunks share their overlap)."""
+        index: dict[tuple[str, int, int], int] = {}
+        texts: list[str] = []
+        for c in chunks:
+            for start, end in c.sentences:
+                key = (c.meta.source_id, start, end)
+                if key not in index:
+                    index[key] = len(texts)
+                    local = c.text[start - c.start : end - c.start]
+                    texts.append(" ".join(local.split()))
+        vectors = self.embedder.embed(texts)
+        return [
+            vectors[[index[(c.meta.source_id, s, e)] for s, e in c.sentences]] for c in chunks
+        ]
+
     @staticmethod
     def _warn(report: IngestReport, warn, message: str) -> None:
         report.warnings.append(message)
         warn(message)
+
+
+def chunk_vector(sentence_vectors: np.ndarray) -> np.ndarray:
+    """A chunk is searched by the normalised mean of its sentences' embeddings."""
+    mean = sentence_vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else mean
 
 
 def _source_id(path: Path, root: Path) -> str:

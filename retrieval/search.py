@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import bisect
 import math
 import threading
 from collections import Counter
@@ -32,13 +33,26 @@ class LexicalIndex:
         if passages:
             self._bm25.index(corpus, show_progress=False)
         self._vocab = set(self._df)
+        self._sorted_vocab = sorted(self._vocab)
 
     def idf(self, term: str) -> float:
-        df = self._df.get(term, 0)
+        """Rarity of a term, or of its commonest longer form; a term the corpus lacks is rarest."""
+        df = self._df.get(term) or max((self._df[t] for t in self._completions(term)), default=0)
         return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
 
     def known(self, term: str) -> bool:
-        return term in self._vocab
+        """The corpus has the term, or a longer form of it ("agre" -> "agreement")."""
+        return term in self._vocab or bool(self._completions(term, limit=1))
+
+    def _completions(self, term: str, limit: int = 50) -> list[str]:
+        if len(term) < 4:
+            return []
+        out = []
+        i = bisect.bisect_left(self._sorted_vocab, term)
+        while i < len(self._sorted_vocab) and len(out) < limit and self._sorted_vocab[i].startswith(term):
+            out.append(self._sorted_vocab[i])
+            i += 1
+        return out
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         q = [t for t in dict.fromkeys(terms(query)) if t in self._vocab]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -64,7 +66,19 @@ def _date_ordinal(iso: str) -> int:
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
-def _metadata(chunk: Chunk) -> dict[str, Any]:
+def encode_vectors(vectors: np.ndarray) -> str:
+    """Sentence vectors ride along in the chunk's metadata as base64 float16 (Chroma keeps scalars)."""
+    return base64.b64encode(np.asarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def decode_vectors(text: str, rows: int) -> np.ndarray | None:
+    if not text or rows <= 0:
+        return None
+    flat = np.frombuffer(base64.b64decode(text), dtype=np.float16).astype(np.float32)
+    return flat.reshape(rows, -1) if flat.size % rows == 0 else None
+
+
+def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None) -> dict[str, Any]:
     m = chunk.meta
     return {
         "source_id": m.source_id,
@@ -78,6 +92,8 @@ def _metadata(chunk: Chunk) -> dict[str, Any]:
         "start": chunk.start,
         "end": chunk.end,
         "content_hash": chunk.content_hash,
+        "sentences": json.dumps([list(span) for span in chunk.sentences]),
+        "sentence_vectors": encode_vectors(sentence_vectors) if sentence_vectors is not None else "",
     }
 
 
@@ -93,6 +109,7 @@ def _meta_from(md: dict[str, Any]) -> DocumentMeta:
 
 
 def _passage(chunk_id: str, text: str, md: dict[str, Any], **scores) -> Passage:
+    spans = [tuple(span) for span in json.loads(md.get("sentences") or "[]")]
     return Passage(
         chunk_id=chunk_id,
         text=text,
@@ -100,6 +117,8 @@ def _passage(chunk_id: str, text: str, md: dict[str, Any], **scores) -> Passage:
         position=int(md.get("position", 0)),
         start=int(md.get("start", 0)),
         end=int(md.get("end", 0)),
+        sentences=spans,
+        sentence_vectors=decode_vectors(str(md.get("sentence_vectors", "")), len(spans)),
         **scores,
     )
 
@@ -132,15 +151,24 @@ class ChunkStore:
             self._max_batch = 1000
 
     # ----- writes
-    def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+    def add(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray | None] | None = None,
+    ) -> None:
         """Upsert, split into batches the client accepts (its get_max_batch_size)."""
+        sentence_vectors = sentence_vectors or [None] * len(chunks)
         for lo in range(0, len(chunks), self._max_batch):
             part = chunks[lo : lo + self._max_batch]
             self._col.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=np.asarray(embeddings[lo : lo + self._max_batch], dtype=np.float32),
                 documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                metadatas=[
+                    _metadata(c, v)
+                    for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
+                ],
             )
 
     def delete(self, ids: Iterable[str]) -> None:

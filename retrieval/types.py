@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -28,6 +30,7 @@ class Chunk:
     start: int
     end: int
     content_hash: str  # sha256 of the whole cleaned document
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans (document offsets) in the chunk
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Passage:
     score: float = 0.0  # fused score (higher is better)
     dense: float | None = None  # cosine similarity to the query, when dense search found it
     lexical: float | None = None  # BM25 score, when lexical search found it
+    sentences: list[tuple[int, int]] = field(default_factory=list)  # spans, document offsets
+    sentence_vectors: np.ndarray | None = None  # one embedding per sentence, stored at ingest
 
 
 @dataclass(frozen=True)
