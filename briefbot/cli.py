@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     _filter_args(ask)
     ask.set_defaults(run=_ask)
 
+    brief = sub.add_parser("brief", help="a structured, cited pre-visit brief on a topic")
+    brief.add_argument("topic")
+    brief.add_argument("--out", type=Path, help="also write the Markdown brief to this file")
+    brief.add_argument("--json", action="store_true", help="print the brief structure as JSON")
+    brief.set_defaults(run=_brief)
+
     src = sub.add_parser("sources", help="list what is indexed")
     src.add_argument("--json", action="store_true")
     src.set_defaults(run=_sources)
@@ -106,6 +112,16 @@ def _ask(args, settings: Settings) -> int:
     filters = SearchFilters(source=args.source, since=args.since, until=args.until)
     answer = _service(settings).ask(args.question, filters=filters)
     print(answer.to_json() if args.json else format_answer(answer))
+    return 0
+
+
+def _brief(args, settings: Settings) -> int:
+    brief = _service(settings).brief(args.topic)
+    markdown = brief.to_markdown()
+    if args.out:
+        args.out.write_text(markdown, encoding="utf-8")
+        print(f"brief written to {args.out}", file=sys.stderr)
+    print(brief.model_dump_json(indent=2) if args.json else markdown)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from briefbot.brief import BriefBuilder
 from briefbot.compose import OfflineComposer
 from briefbot.errors import StoreError
 from briefbot.evidence import SentenceScorer
@@ -71,6 +72,7 @@ def build_service(
         retriever=retriever,
         composer=composer,
         ingestor=ingestor,
+        briefs=BriefBuilder(retriever, composer),
         generator=generator,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,

@@ -7,6 +7,7 @@ import time
 from typing import Protocol
 
 from briefbot.answer import Answer
+from briefbot.brief import Brief, BriefBuilder
 from briefbot.compose import OfflineComposer
 from briefbot.errors import InvalidQuestion
 from retrieval.ingest import Ingestor
@@ -47,6 +48,7 @@ class BriefingService:
         retriever: HybridRetriever,
         composer: OfflineComposer,
         ingestor: Ingestor,
+        briefs: BriefBuilder,
         generator: Generator | None = None,
         top_k: int = 8,
         max_question_chars: int = 8000,
@@ -55,6 +57,7 @@ class BriefingService:
         self.retriever = retriever
         self.composer = composer
         self.ingestor = ingestor
+        self.briefs = briefs
         self.generator = generator
         self.top_k = top_k
         self.max_question_chars = max_question_chars
@@ -83,6 +86,13 @@ class BriefingService:
         timings["total"] = (time.perf_counter() - t0) * 1000
         answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         return answer
+
+    def brief(self, topic: str) -> Brief:
+        """A structured, cited pre-visit brief on a visit, country or topic."""
+        started = time.perf_counter()
+        brief = self.briefs.build(clean_question(topic, self.max_question_chars))
+        brief.timings_ms = {"total": round((time.perf_counter() - started) * 1000, 1)}
+        return brief
 
     def sources(self) -> list[SourceSummary]:
         return self.store.sources()

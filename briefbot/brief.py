@@ -1,0 +1,384 @@
+"""The pre-visit brief: a structured, cited document on a visit, country or topic.
+
+Built offline from source sentences, like answers: evidence is gathered with several queries,
+near-duplicate reports are merged into one item carrying every citation, and each item goes to
+the section its wording calls for. A section without evidence says "Nothing in the sources"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from briefbot.answer import Citation, SourceRef
+from briefbot.compose import OfflineComposer, citation, source_ref
+from briefbot.dates import DateMention, find_dates
+from briefbot.errors import InvalidQuestion
+from briefbot.evidence import EvidenceSentence, near_duplicate, sentences_of
+from retrieval.search import HybridRetriever
+from retrieval.types import Passage
+
+NOTHING = "Nothing in the sources."
+
+SECTIONS = [
+    ("bottom_line", "Bottom line"),
+    ("agreed", "What was agreed"),
+    ("cooperation", "Areas of cooperation"),
+    ("people", "People and delegations"),
+    ("timeline", "Timeline"),
+    ("open_items", "Open items and next steps"),
+    ("differences", "Where sources differ or are unclear"),
+]
+
+# Extra queries that pull in evidence for each section, appended to the topic.
+ASPECTS = [
+    "agreement signed memorandum action plan",
+    "cooperation trade investment connectivity technology agriculture security",
+    "minister delegation met talks accompanied",
+    "visit date last visit year",
+    "finalise next steps forthcoming visit expected",
+]
+
+AREAS = {
+    "Trade and investment": r"trade|invest|econom|business|market|commerce|conglomerate",
+    "Connectivity and transport": r"connectivity|logistic|transport|rail|road|\bair\b|aviation|corridor|transit",
+    "IT, science and technology": r"information technology|\bIT\b|technolog|science|aerospace|digital",
+    "Agriculture": r"agricultur|farm|food",
+    "Defence and security": r"defen[cs]e|security|military",
+    "Culture, education and tourism": r"cultur|educat|touris|people-to-people|exchanges of people|student",
+    "Consular and humanitarian": r"consular|humanitarian|visa",
+    "Political and multilateral": r"politic|multilateral|consultation|diplomatic|regional peace",
+}
+_AREAS = {name: re.compile(pattern, re.I) for name, pattern in AREAS.items()}
+_OPEN = re.compile(
+    r"finali[sz]|to be signed|expected to|will be|would be|forthcoming|ahead of|prelude|next visit|"
+    r"preparations|directed their|asked their|roadmap for|\bupcoming\b|\bplan(?:s|ned)? to\b",
+    re.I,
+)
+_AGREED = re.compile(
+    r"\bsigned\b|\bagreed\b|\badopt|memorand|\bMoUs?\b|action plan|\baccords?\b|\bdeal\b|institut|"
+    r"\bprovides\b|commit|decided|resolved to|reaffirmed",
+    re.I,
+)
+_PEOPLE = re.compile(
+    r"\bmet\b|meeting|accompanied|received|called on|\bcalled\b|co-chaired|talks|delegation|"
+    r"counterpart|\bheld\b|informed|told|visited",
+    re.I,
+)
+_ROLE = re.compile(
+    r"Minister|President|Senator|Ambassador|Secretary|spokesperson|Governor|Prime|counterpart|delegation", re.I
+)
+# Nationality words that, placed after a title ("President Kazakh"), mark word-by-word translation.
+_DEMONYMS = (
+    "Kazakh|Pakistani|Afghan|Chinese|Indian|Iranian|Turkish|Russian|Uzbek|Kyrgyz|Tajik|Turkmen|"
+    "American|British|French|German|Japanese|Saudi|Emirati|Qatari|Egyptian|Azerbaijani|Georgian"
+)
+_TITLE_THEN_DEMONYM = re.compile(
+    rf"\b(?:President|Minister|counterpart|Affairs|delegation|Ministry)\s+(?:{_DEMONYMS})\b(?!\s+[A-Z])"
+)
+_WORD = re.compile(r"[A-Za-z]+")
+_GLUE = {"of", "and", "the", "to", "in", "for", "by"}
+
+
+class BriefItem(BaseModel):
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    group: str = ""  # the area of cooperation, or the date label on the timeline
+    note: str = ""  # e.g. how a relative date was resolved
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted({c.number for c in self.citations})
+
+    def rendered(self) -> str:
+        marks = "".join(f"[{n}]" for n in self.numbers)
+        return f"{self.text} {marks}".rstrip()
+
+
+class BriefSection(BaseModel):
+    key: str
+    title: str
+    items: list[BriefItem] = Field(default_factory=list)
+
+
+class Brief(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    topic: str
+    sections: list[BriefSection] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    empty: bool = False  # nothing in the sources on this topic
+    mode: str = "offline"
+    model: str = ""
+    note: str = ""
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def section(self, key: str) -> BriefSection:
+        return next(s for s in self.sections if s.key == key)
+
+    @property
+    def bottom_line(self) -> str:
+        items = self.section("bottom_line").items
+        return " ".join(i.rendered() for i in items) if items else NOTHING
+
+    def to_markdown(self) -> str:
+        mode = f"written by {self.model}, citations checked" if self.mode == "llm" else "offline summary"
+        lines = [f"# Pre-visit brief: {self.topic}", "",
+                 f"_{dt.date.today():%Y-%m-%d} · {len(self.sources)} sources · {mode}_", ""]  # fmt: skip
+        if self.note:
+            lines += [f"> {self.note}", ""]
+        for section in self.sections:
+            lines += [f"## {section.title}", ""]
+            if not section.items:
+                lines += [NOTHING, ""]
+                continue
+            if section.key == "bottom_line":
+                lines += [" ".join(i.rendered() for i in section.items), ""]
+                continue
+            group = None
+            for item in section.items:
+                if section.key == "cooperation" and item.group != group:
+                    group = item.group
+                    if lines[-1]:
+                        lines.append("")
+                    lines += [f"**{group}**", ""]
+                prefix = f"**{item.group}** — " if section.key == "timeline" else ""
+                note = f" _({item.note})_" if item.note else ""
+                lines.append(f"- {prefix}{item.rendered()}{note}")
+            lines.append("")
+        lines += ["## Sources", ""]
+        for s in self.sources:
+            parts = [s.label, s.outlet or (s.source_id if s.title else ""), s.published or "no date"]
+            lines.append(f"{s.number}. " + " — ".join(p for p in parts if p) + (f" <{s.url}>" if s.url else ""))
+        return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass
+class _Fact:
+    """One statement, possibly reported by several sources (best-worded first)."""
+
+    members: list[EvidenceSentence]
+    dates: list[DateMention] = field(default_factory=list)
+
+    @property
+    def lead(self) -> EvidenceSentence:
+        return self.members[0]
+
+
+class BriefBuilder:
+    def __init__(self, retriever: HybridRetriever, composer: OfflineComposer, *, per_query_k: int = 8,
+                 max_items: int = 6, relevance_ratio: float = 0.6) -> None:  # fmt: skip
+        self.retriever = retriever
+        self.composer = composer
+        self.per_query_k = per_query_k
+        self.max_items = max_items
+        self.relevance_ratio = relevance_ratio
+
+    def build(self, topic: str) -> Brief:
+        topic = " ".join((topic or "").split())
+        if not topic:
+            raise InvalidQuestion('Give a topic for the brief, e.g. "President Tokayev\'s visit to Pakistan".')
+        passages = self._gather(topic)
+        sentences = sentences_of(passages)
+        if sentences:
+            self.composer.scorer.score(topic, sentences)
+            sentences.sort(key=lambda s: s.score, reverse=True)
+        if not sentences or not self.composer.answerable(topic, sentences[0], None):
+            return empty_brief(topic)
+        facts = merge_reports(self._on_topic(sentences))
+        return assemble(topic, facts, self.max_items)
+
+    def _on_topic(self, ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
+        """Every gathered sentence of the articles that are about the topic: a brief wants the
+        whole story of a visit (who came along, what else was discussed), not just the sentences
+        that repeat the topic's words. An article is about the topic when its best sentence is
+        close to the overall best and would answer the topic as a question."""
+        floor = ranked[0].score * self.relevance_ratio
+        best_of: dict[str, EvidenceSentence] = {}
+        for s in ranked:
+            best_of.setdefault(s.source_id, s)
+        on_topic = {
+            sid for sid, s in best_of.items()
+            if s.score >= floor and self.composer.answerable(s.text, s, None)
+        }  # fmt: skip
+        return [s for s in ranked if s.source_id in on_topic]
+
+    def _gather(self, topic: str) -> list[Passage]:
+        seen: dict[str, Passage] = {}
+        for query in [topic] + [f"{topic} {aspect}" for aspect in ASPECTS]:
+            for p in self.retriever.search(query, k=self.per_query_k):
+                seen.setdefault(p.chunk_id, p)
+        return list(seen.values())
+
+
+def empty_brief(topic: str) -> Brief:
+    return Brief(topic=topic, empty=True, sections=[BriefSection(key=k, title=t) for k, t in SECTIONS])
+
+
+def garble_reasons(text: str) -> list[str]:
+    """Signs of word-by-word machine translation."""
+    reasons = []
+    words = [w.lower() for w in _WORD.findall(text)]
+    for i, w in enumerate(words[:-1]):
+        nxt = words[i + 1 : i + 3]
+        # "understanding of understanding", "the the": a word echoed across a small function word
+        if len(w) > 3 and (nxt[0] == w or (len(nxt) == 2 and nxt[0] in _GLUE and nxt[1] == w)):
+            reasons.append(f'"{w}" repeated')
+            break
+    if _TITLE_THEN_DEMONYM.search(text):
+        reasons.append("nationality placed after a title")
+    return reasons
+
+
+def merge_reports(sentences: list[EvidenceSentence]) -> list[_Fact]:
+    """Near-duplicates become one fact; its lead is the cleanest wording (fewest garble signs)."""
+    facts: list[_Fact] = []
+    for s in sentences:
+        home = next((f for f in facts if any(near_duplicate(s, m) for m in f.members)), None)
+        if home is None:
+            facts.append(_Fact([s]))
+        elif all(m.source_id != s.source_id for m in home.members):
+            home.members.append(s)
+    for f in facts:
+        f.members.sort(key=lambda m: (len(garble_reasons(m.text)), -m.score))
+        f.dates = find_dates(f.lead.text, f.lead.passage.meta.published)
+        if not any(d.year for d in f.dates):  # the same fact, dated better by another source
+            for m in f.members[1:]:
+                dated = find_dates(m.text, m.passage.meta.published)
+                if any(d.year for d in dated):
+                    f.dates = dated
+                    break
+    return facts
+
+
+def _section_of(fact: _Fact) -> str | None:
+    text = fact.lead.text
+    if _OPEN.search(text):
+        return "open_items"
+    if _AGREED.search(text):
+        return "agreed"
+    if _PEOPLE.search(text) and _ROLE.search(text):
+        return "people"
+    if _area_of(text):
+        return "cooperation"
+    return None
+
+
+SEVERAL = "Across several areas"
+
+
+def _area_of(text: str) -> str:
+    hits = {name: len(p.findall(text)) for name, p in _AREAS.items()}
+    if sum(1 for n in hits.values() if n) >= 4:
+        return SEVERAL
+    best = max(hits, key=hits.get)
+    return best if hits[best] else ""
+
+
+class _Citer:
+    """Numbers sources in order of first citation, across the whole brief."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.sources: list[SourceRef] = []
+
+    def cite(self, fact_members: list[EvidenceSentence]) -> list[Citation]:
+        out = []
+        for ev in fact_members:
+            meta = ev.passage.meta
+            if meta.source_id not in self.numbers:
+                self.numbers[meta.source_id] = len(self.numbers) + 1
+                self.sources.append(source_ref(self.numbers[meta.source_id], meta))
+            out.append(citation(self.numbers[meta.source_id], ev))
+        return out
+
+    def item(self, fact: _Fact, **extra) -> BriefItem:
+        return BriefItem(text=fact.lead.text, citations=self.cite(fact.members), **extra)
+
+
+def assemble(topic: str, facts: list[_Fact], max_items: int) -> Brief:
+    citer = _Citer()
+    by_section: dict[str, list[_Fact]] = {k: [] for k, _ in SECTIONS}
+    for fact in facts:  # facts arrive most relevant first
+        key = _section_of(fact)
+        if key:
+            by_section[key].append(fact)
+    sections = {k: BriefSection(key=k, title=t) for k, t in SECTIONS}
+
+    happened = (by_section["agreed"] or by_section["people"] or facts)[:1]
+    upcoming = [f for f in by_section["open_items"] if f not in happened][:1]
+    context = [f for f in by_section["agreed"][1:2] if f not in happened + upcoming]
+    sections["bottom_line"].items = [citer.item(f) for f in happened + upcoming + context][:3]
+
+    for key in ("agreed", "people", "open_items"):
+        sections[key].items = [citer.item(f) for f in by_section[key][:max_items]]
+    areas = sorted(by_section["cooperation"][: max_items * 2], key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text)))
+    sections["cooperation"].items = [citer.item(f, group=_area_of(f.lead.text)) for f in areas]
+    sections["timeline"].items = _timeline(facts, citer)
+    sections["differences"].items = _differences(facts, citer)
+    return Brief(topic=topic, sections=[sections[k] for k, _ in SECTIONS], sources=citer.sources)
+
+
+def _timeline(facts: list[_Fact], citer: _Citer) -> list[BriefItem]:
+    """Dated facts in date order; two sources dating one event alike make one entry."""
+    entries: list[tuple[DateMention, list[EvidenceSentence]]] = []
+    for fact in facts:
+        # a sentence dating two events ("visit in November, the first since 2003") is placed by each
+        for mention in (d for d in fact.dates if d.year or d.month):
+            same = next((e for e in entries if _same_event(e, mention, fact)), None)
+            if same is None:
+                entries.append((mention, list(fact.members)))
+            else:
+                if mention.year and not same[0].year:  # the dated report places it
+                    entries[entries.index(same)] = (mention, same[1])
+                same[1].extend(m for m in fact.members if m not in same[1])
+    entries.sort(key=lambda e: e[0].sort_key)
+    items = []
+    for mention, members in entries:
+        note = ""
+        if mention.resolved_from:
+            note = f'"{mention.text}" read against the article date {mention.resolved_from}'
+        items.append(BriefItem(text=members[0].text, citations=citer.cite(members), group=mention.label, note=note))
+    return items
+
+
+def _same_event(entry: tuple[DateMention, list[EvidenceSentence]], mention: DateMention, fact: _Fact) -> bool:
+    known, members = entry
+    if known.month != mention.month or (known.year and mention.year and known.year != mention.year):
+        return False
+    lead = members[0]
+    return lead.vector is not None and fact.lead.vector is not None and float(lead.vector @ fact.lead.vector) >= 0.6
+
+
+def _differences(facts: list[_Fact], citer: _Citer) -> list[BriefItem]:
+    items = []
+    for fact in facts:
+        for m in fact.members:
+            reasons = garble_reasons(m.text)
+            if not reasons:
+                continue
+            clearer = next((o for o in fact.members if o is not m and not garble_reasons(o.text)), None)
+            text = f'Wording looks garbled ({", ".join(reasons)}; likely machine translation): "{m.text}"'
+            members = [m]
+            if clearer is not None:
+                text += f' Clearer in another source: "{clearer.text}"'
+                members.append(clearer)
+            items.append(BriefItem(text=text, citations=citer.cite(members), group="wording"))
+        items.extend(_conflicts(fact, citer))
+    return items
+
+
+def _conflicts(fact: _Fact, citer: _Citer) -> list[BriefItem]:
+    """Sources reporting one statement with different numbers (dates, counts, amounts)."""
+    if len(fact.members) < 2:
+        return []
+    numbers = [(m, set(re.findall(r"\b\d[\d,.]*\b", m.text))) for m in fact.members]
+    out = []
+    first, first_nums = numbers[0]
+    for other, nums in numbers[1:]:
+        if first_nums and nums and first_nums != nums and not (first_nums <= nums or nums <= first_nums):
+            text = (f'Sources differ: "{first.text}" versus "{other.text}"')
+            out.append(BriefItem(text=text, citations=citer.cite([first, other]), group="facts"))
+    return out

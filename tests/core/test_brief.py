@@ -1,0 +1,106 @@
+"""The pre-visit brief over the seed articles: structure, citations that hold, dates in order."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefbot.brief import NOTHING, SECTIONS
+from briefbot.errors import InvalidQuestion
+from retrieval.terms import terms
+
+
+@pytest.fixture(scope="module")
+def brief(seed_service):
+    return seed_service.brief("President Tokayev's visit to Pakistan")
+
+
+@pytest.fixture(scope="module")
+def chunks(seed_service):
+    return {p.chunk_id: p for p in seed_service.store.all_passages()}
+
+
+def _items(brief):
+    return [(s.key, i) for s in brief.sections for i in s.items]
+
+
+def test_every_section_is_present_in_order(brief):
+    assert [s.key for s in brief.sections] == [k for k, _ in SECTIONS]
+    markdown = brief.to_markdown()
+    for _, title in SECTIONS + [("sources", "Sources")]:
+        assert f"## {title}" in markdown
+    assert not brief.empty
+    for key in ("bottom_line", "agreed", "cooperation", "people", "timeline", "open_items"):
+        assert brief.section(key).items, f"{key} is empty"
+
+
+def test_every_item_cites_a_stored_chunk_that_supports_it(brief, chunks):
+    numbers = {s.number for s in brief.sources}
+    for key, item in _items(brief):
+        assert item.citations, f"uncited item in {key}: {item.text}"
+        for c in item.citations:
+            assert c.number in numbers
+            chunk = chunks[c.chunk_id]
+            assert c.source_id == chunk.meta.source_id
+            assert chunk.start <= c.start < c.end <= chunk.end
+            supported = set(terms(chunk.text))
+            quoted = set(terms(c.quote))
+            assert len(quoted & supported) >= 0.8 * len(quoted), f"{c.quote!r} not in its chunk"
+        if key != "differences":  # those quote two wordings; the others state what they cite
+            own = set(terms(item.text))
+            assert any(len(own & set(terms(c.quote))) >= 0.5 * len(own) for c in item.citations)
+
+
+def test_timeline_is_in_date_order_and_has_2003_and_the_november_visit(brief):
+    items = brief.section("timeline").items
+    labels = [i.group for i in items]
+    assert any("2003" in label for label in labels)
+    assert any("November" in label and "visit" in i.text.lower() for label, i in zip(labels, items))
+    from briefbot.dates import find_dates
+
+    keys = []
+    for item in items:
+        mention = next(d for d in find_dates(item.text, "2025-09-10") if d.year or d.month)
+        keys.append((mention.year or 0, mention.month or 0))
+    assert keys == sorted(keys)
+    assert labels.index(next(l for l in labels if "2003" in l)) == 0
+
+
+def test_relative_dates_are_resolved_against_the_article_date_and_say_so(brief):
+    tuesday = [i for i in brief.section("timeline").items if "Tuesday" in i.text]
+    assert tuesday and tuesday[0].group == "2025-09-09"
+    assert "2025-09-10" in tuesday[0].note
+
+
+def test_open_items_name_the_agreements_to_finalise(brief):
+    text = " ".join(i.text for i in brief.section("open_items").items).lower()
+    assert "finali" in text and any(w in text for w in ("mou", "memoranda", "agreements"))
+
+
+def test_no_bullet_appears_twice(brief):
+    seen = set()
+    for key, item in _items(brief):
+        if key in ("bottom_line", "timeline"):
+            continue  # the bottom line sums up; the timeline re-orders by date
+        assert item.text not in seen, f"twice: {item.text}"
+        seen.add(item.text)
+
+
+def test_near_duplicates_from_two_outlets_appear_once_with_both_citations(brief):
+    both = [i for _, i in _items(brief) if len({c.source_id for c in i.citations}) == 2]
+    assert both, "expected at least one statement carried by both articles"
+
+
+def test_garbled_translation_is_flagged(brief):
+    differences = brief.section("differences").items
+    assert any("garbled" in i.text for i in differences)
+
+
+def test_topic_without_evidence_gives_a_short_nothing_brief(seed_service):
+    brief = seed_service.brief("Antarctic fisheries quotas")
+    assert brief.empty and not brief.sources
+    assert brief.to_markdown().count(NOTHING) == len(SECTIONS)
+
+
+def test_empty_topic_is_a_usage_error(seed_service):
+    with pytest.raises(InvalidQuestion):
+        seed_service.brief("   ")
