@@ -185,7 +185,7 @@ class BriefBuilder:
         if sentences:
             self.composer.scorer.score(topic, sentences)
             sentences.sort(key=lambda s: s.score, reverse=True)
-        if not sentences or not self.composer.answerable(topic, sentences[0], None):
+        if not sentences or not self.composer.answerable(topic, sentences[0]):
             return empty_brief(topic)
         facts = merge_reports(self._on_topic(sentences))
         return assemble(topic, facts, self.max_items)
@@ -201,7 +201,7 @@ class BriefBuilder:
             best_of.setdefault(s.source_id, s)
         on_topic = {
             sid for sid, s in best_of.items()
-            if s.score >= floor and self.composer.answerable(s.text, s, None)
+            if s.score >= floor and self.composer.answerable(s.text, s)
         }  # fmt: skip
         return [s for s in ranked if s.source_id in on_topic]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from briefbot.answer import Answer
 from briefbot.errors import BriefbotError, InvalidQuestion
+from briefbot.service import clean_question, clean_topic
 from briefbot.settings import Settings
 from retrieval.types import SearchFilters
 
@@ -109,6 +110,7 @@ def _ingest(args, settings: Settings) -> int:
 
 
 def _ask(args, settings: Settings) -> int:
+    clean_question(args.question, settings.max_question_chars)  # a bad question fails before any set-up
     filters = SearchFilters(source=args.source, since=args.since, until=args.until)
     answer = _service(settings).ask(args.question, filters=filters)
     print(answer.to_json() if args.json else format_answer(answer))
@@ -116,6 +118,7 @@ def _ask(args, settings: Settings) -> int:
 
 
 def _brief(args, settings: Settings) -> int:
+    clean_topic(args.topic, settings.max_question_chars)
     brief = _service(settings).brief(args.topic)
     markdown = brief.to_markdown()
     if args.out:
@@ -168,7 +171,7 @@ def _configure_logging(level: str) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "transformers"):
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "transformers", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -45,19 +45,19 @@ class OfflineComposer:
         self.max_sentences = max_sentences
         self.t = thresholds or Thresholds()
 
-    def compose(self, question: str, passages: list[Passage], context: str | None = None) -> Answer:
+    def compose(self, question: str, passages: list[Passage]) -> Answer:
         candidates = sentences_of(passages)
         if not candidates:
             return refusal(question, passages)
-        self.scorer.score(question, candidates, context)
+        self.scorer.score(question, candidates)
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
-        if not self.answerable(question, ranked[0], context):
+        if not self.answerable(question, ranked[0]):
             return refusal(question, passages)
         chosen = select(ranked, self.max_sentences, max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio))
         return answer_from(question, order_readably(chosen))
 
-    def answerable(self, question: str, best: EvidenceSentence, context: str | None) -> bool:
-        coverage = self.scorer.coverage(f"{question} {context}" if context else question)
+    def answerable(self, question: str, best: EvidenceSentence) -> bool:
+        coverage = self.scorer.coverage(question)
         if best.score < self.t.min_best_score or best.dense < self.t.min_dense:
             return False
         return coverage >= self.t.min_coverage or best.dense >= self.t.weak_coverage_dense

@@ -92,33 +92,22 @@ class SentenceScorer:
         vocab = self.vocabulary()
         return sum(w for t, w in weights.items() if vocab.known(t)) / total
 
-    def score(
-        self, question: str, sentences: list[EvidenceSentence], context: str | None = None
-    ) -> np.ndarray:
+    def score(self, question: str, sentences: list[EvidenceSentence]) -> np.ndarray:
         """Sets .dense/.lexical/.score on each sentence (and its vector); returns the question vector."""
-        queries = [question] + ([context] if context else [])
         missing = [s for s in sentences if s.vector is None]  # stored at ingest, normally
-        vectors = self.embedder.embed(queries + [s.text for s in missing])
-        qvec = vectors[: len(queries)]
-        for s, vec in zip(missing, vectors[len(queries) :]):
+        vectors = self.embedder.embed([question] + [s.text for s in missing])
+        qvec = vectors[0]
+        for s, vec in zip(missing, vectors[1:]):
             s.vector = vec
         # terms the corpus lacks cannot tell sentences apart: they count in coverage(), not here
         vocab = self.vocabulary()
         weights = {t: w for t, w in self.weights(question).items() if vocab.known(t)}
-        if context:
-            for t, w in self.weights(context).items():
-                if vocab.known(t):
-                    weights.setdefault(t, w * 0.5)
         total = sum(weights.values()) or 1.0
         for s in sentences:
-            vec = s.vector
-            dense = float(vec @ qvec[0])
-            if context:
-                dense = 0.7 * dense + 0.3 * float(vec @ qvec[1])
-            s.dense = dense
+            s.dense = float(s.vector @ qvec)
             s.lexical = sum(w * _match(t, s) for t, w in weights.items()) / total
-            s.score = self.DENSE_WEIGHT * dense + (1 - self.DENSE_WEIGHT) * s.lexical
-        return qvec[0]
+            s.score = self.DENSE_WEIGHT * s.dense + (1 - self.DENSE_WEIGHT) * s.lexical
+        return qvec
 
 
 def _match(term: str, s: EvidenceSentence) -> float:

@@ -10,6 +10,7 @@ from briefbot.answer import Answer
 from briefbot.brief import Brief, BriefBuilder
 from briefbot.compose import OfflineComposer
 from briefbot.errors import InvalidQuestion
+from briefbot.followup import resolve_follow_up
 from retrieval.ingest import Ingestor
 from retrieval.search import HybridRetriever
 from retrieval.store import ChunkStore, SourceSummary
@@ -38,6 +39,12 @@ def clean_question(question: str | None, max_chars: int) -> str:
         log.info("question of %d characters cut to %d", len(text), max_chars)
         text = text[:max_chars]
     return text
+
+
+def clean_topic(topic: str | None, max_chars: int) -> str:
+    if not (topic or "").strip():
+        raise InvalidQuestion('The brief needs a topic, e.g. "President Tokayev\'s visit to Pakistan".')
+    return clean_question(topic, max_chars)
 
 
 class BriefingService:
@@ -71,17 +78,19 @@ class BriefingService:
     ) -> Answer:
         question = clean_question(question, self.max_question_chars)
         context = " ".join((context or "").split())[: self.max_question_chars] or None
+        standalone = resolve_follow_up(question, context)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        query = f"{context} {question}" if context else question
-        passages = self.retriever.search(query, k=self.top_k, filters=filters)
+        passages = self.retriever.search(standalone, k=self.top_k, filters=filters)
         t1 = time.perf_counter()
         timings["retrieve"] = (t1 - t0) * 1000
-        answer = self.composer.compose(question, passages, context)
+        answer = self.composer.compose(standalone, passages)
+        answer.question = question
         t2 = time.perf_counter()
         timings["compose"] = (t2 - t1) * 1000
         if self.generator is not None and not answer.refused:
-            answer = self.generator.answer(question, passages, answer, context)
+            answer = self.generator.answer(standalone, passages, answer, context)
+            answer.question = question
             timings["generate"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
@@ -90,7 +99,7 @@ class BriefingService:
     def brief(self, topic: str) -> Brief:
         """A structured, cited pre-visit brief on a visit, country or topic."""
         started = time.perf_counter()
-        brief = self.briefs.build(clean_question(topic, self.max_question_chars))
+        brief = self.briefs.build(clean_topic(topic, self.max_question_chars))
         brief.timings_ms = {"total": round((time.perf_counter() - started) * 1000, 1)}
         return brief
 

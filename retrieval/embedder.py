@@ -63,6 +63,9 @@ class MiniLMEmbedder:
                 )
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
             torch.set_num_threads(max(1, os.cpu_count() or 1))
             self._model = SentenceTransformer(str(model_dir), device="cpu")

@@ -146,6 +146,7 @@ class Ingestor:
             part = pending.chunks[lo : lo + self.batch_size]
             sentence_vectors = self._embed_sentences(part)
             self.store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
+            log.debug("stored %d chunks", len(part))
             bar.set_postfix_str(f"{lo + len(part)} chunks embedded", refresh=False)
         for stale in pending.deletions:
             self.store.delete(stale)

@@ -17,6 +17,7 @@ from retrieval.terms import terms
 from retrieval.types import Passage, SearchFilters
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
 
 class LexicalIndex:

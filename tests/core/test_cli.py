@@ -1,0 +1,58 @@
+"""The command line as a person uses it: a fresh store, ingest on first use, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import SEEDS
+
+
+def run(args, tmp_path, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    base.update(BRIEFBOT_DATA_DIR=str(tmp_path / "data"), BRIEFBOT_SOURCES_DIR=str(SEEDS), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "briefbot.cli", *args], env=base, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_first_ask_ingests_and_prints_json(tmp_path):
+    result = run(["ask", "Who signed the action plan?", "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert "Nurtleu" in answer["text"] and answer["sources"]
+    assert {"sentences", "sources", "timings_ms", "refused"} <= set(answer)
+    cited = {c["source_id"] for s in answer["sentences"] for c in s["citations"]}
+    assert cited and all(c["start"] < c["end"] for s in answer["sentences"] for c in s["citations"])
+    listing = run(["sources"], tmp_path)
+    assert "000_69c16f647ae5ebe9.txt" in listing.stdout and "2025-09-10" in listing.stdout
+
+
+def test_empty_question_is_a_usage_error(tmp_path):
+    result = run(["ask", "   "], tmp_path)
+    assert result.returncode == 2
+    assert "question is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # failed before touching the store
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
+    result = run(["ask", "What was agreed?"], tmp_path, BRIEFBOT_CHROMA_HOST="127.0.0.1", BRIEFBOT_CHROMA_PORT="9")
+    assert result.returncode == 1
+    assert "Cannot reach the Chroma server at 127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_5000_character_question_is_answered(seed_service):
+    question = "What was agreed on connectivity? " + "Please include every detail of the plan. " * 130
+    assert len(question) > 5000
+    answer = seed_service.ask(question)
+    assert answer.sentences or answer.refused
+
+
+def test_follow_up_uses_the_earlier_question_as_context(seed_service):
+    answer = seed_service.ask("and on trade?", context="What was agreed on connectivity?")
+    assert not answer.refused
+    assert "trade" in answer.text.lower()
