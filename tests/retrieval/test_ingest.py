@@ -76,3 +76,27 @@ def test_store_built_with_another_model_asks_for_reingest(tmp_path):
     ChunkStore(client, "briefbot", "model-a")
     with pytest.raises(EmbeddingModelMismatch, match="ingest --rebuild"):
         ChunkStore(client, "briefbot", "model-b")
+
+
+def test_batches_larger_than_the_clients_limit_are_split(tmp_path):
+    import numpy as np
+
+    from retrieval.types import Chunk, DocumentMeta
+
+    client = embedded_client(tmp_path / "chroma")
+    store = ChunkStore(client, "briefbot", "model-a")
+    limit = client.get_max_batch_size()
+    meta = DocumentMeta(source_id="big.txt")
+    n = limit + 500
+    chunks = [Chunk(f"id{i}", f"text {i}", meta, i, i, i + 1, "h", ((i, i + 1),)) for i in range(n)]
+    vectors = np.random.default_rng(0).normal(size=(n, 8)).astype("float32")
+    store.add(chunks, vectors, [v[None, :] for v in vectors])
+    assert store.count() == n
+    store.delete([c.chunk_id for c in chunks])
+    assert store.count() == 0
+
+
+def test_questions_are_answered_while_an_ingest_holds_the_lock(service, seed_copy):
+    service.ingestor.ingest([seed_copy])
+    with write_lock(service.ingestor.lock_path):
+        assert service.ask("Who signed the action plan?").sources
