@@ -66,3 +66,42 @@ def test_kill_minus_nine_mid_ingest_then_rerun_gives_clean_counts(tmp_path, embe
     assert got == want
     assert report.chunks_total == len(want) == service.store.count()
     assert service.ask("Which agreements on trade are to be finalised?").sources
+
+
+def _store_count_in_subprocess(env: dict) -> int:
+    """Open the store in a child process, so a store that a crash broke cannot take the tests down."""
+    code = (
+        "from briefbot.settings import Settings; from briefbot.factory import chroma_client; "
+        "s = Settings(); c = chroma_client(s); "
+        "print(c.get_or_create_collection(s.collection).count())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"the store did not reopen: {result.stderr[-2000:]}"
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_twenty_random_kills_then_a_rerun_gives_exactly_the_clean_chunk_set(tmp_path, embedder):
+    corpus = write_corpus(tmp_path / "corpus", 300, seed=11)
+    want = expected_ids(corpus)
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    env.update(BRIEFBOT_DATA_DIR=str(data), BRIEFBOT_SOURCES_DIR=str(corpus))
+    rng = random.Random(int(os.environ.get("KILL_SEED", "0")) or None)
+    counts = []
+    for _ in range(20):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "briefbot.cli", "ingest", str(corpus), "--no-progress"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(rng.uniform(2.0, 7.0))  # model load, store open, mid-batch, between batches...
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        counts.append(_store_count_in_subprocess(env))
+        assert counts[-1] <= len(want) + 256  # at most one batch of stale ids awaiting deletion
+    service = build_service(make_settings(data, corpus), embedder=embedder, ingest_if_empty=False)
+    service.ingestor.ingest([corpus])
+    got = {cid for ids in service.store.ids_by_source().values() for cid in ids}
+    assert got == want, f"missing {len(want - got)}, extra {len(got - want)} after kills at counts {counts}"
+    assert service.store.count() == len(want)
