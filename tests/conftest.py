@@ -48,3 +48,44 @@ def seed_copy(tmp_path) -> Path:
     target = tmp_path / "sources"
     shutil.copytree(SEEDS, target)
     return target
+
+
+# ---- log hygiene: nothing secret reaches the logs at INFO or above, in any test -------------
+import logging  # noqa: E402
+import re  # noqa: E402
+
+SECRET_PATTERNS = [re.compile(r"xox[bp]-[A-Za-z0-9-]+"), re.compile(r"xapp-[A-Za-z0-9-]+"), re.compile(r"\bsk-[A-Za-z0-9_-]{6,}")]
+KNOWN_SECRETS: set[str] = set()  # tests add the signing secrets and tokens they configure
+
+
+class _LeakWatch(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        hit = any(p.search(text) for p in SECRET_PATTERNS) or any(s and s in text for s in KNOWN_SECRETS)
+        if hit:
+            self.leaks.append(f"{record.name} {record.levelname}: {text[:300]}")
+
+
+_WATCH = _LeakWatch()
+
+
+def pytest_configure(config):
+    root = logging.getLogger()
+    root.addHandler(_WATCH)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)  # so INFO records reach the watch
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _WATCH.leaks:
+        print("\nSECRETS IN THE LOGS at INFO or above:\n  " + "\n  ".join(_WATCH.leaks[:20]))
+        session.exitstatus = 1
