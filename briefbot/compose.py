@@ -131,5 +131,18 @@ def refusal(question: str, passages: list[Passage]) -> Answer:
         text = f"The sources don't say {asked[0].lower()}{asked[1:]}."
     else:
         text = f'The sources don\'t answer "{asked}".'
-    topics = list(dict.fromkeys(p.meta.title or p.meta.source_id for p in passages))[:3]
+    first_of_source = {}
+    for p in passages:
+        first_of_source.setdefault(p.meta.source_id, p)
+    topics = list(dict.fromkeys(_topic_of(p) for p in first_of_source.values()))[:3]
     return Answer(question=question, refused=True, refusal=text, related_topics=topics)
+
+
+def _topic_of(p: Passage, limit: int = 80) -> str:
+    """A passage's article by its title, or by the opening of the passage when it has none."""
+    if p.meta.title:
+        return p.meta.title
+    opening = " ".join(p.text.split())
+    if len(opening) <= limit:
+        return opening
+    return opening[: opening.rfind(" ", 0, limit)].rstrip(",;:") + "…"
