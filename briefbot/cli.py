@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--json", action="store_true")
     src.set_defaults(run=_sources)
 
+    ev = sub.add_parser("eval", help="score the pipeline on a question set (dev JSONL or MultiHop-RAG)")
+    ev.add_argument("questions", nargs="?", type=Path, help="dev-format questions (JSON Lines)")
+    ev.add_argument("--corpus", type=Path, help="MultiHop-RAG corpus JSON (ingested into its own collection)")
+    ev.add_argument("--queries", type=Path, help="MultiHop-RAG queries JSON")
+    ev.add_argument("--limit", type=int, help="only the first N questions")
+    ev.add_argument("--out", type=Path, help="JSON report path (default: <data_dir>/eval-<timestamp>.json)")
+    ev.set_defaults(run=_eval)
+
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 3000)")
     serve.set_defaults(run=_serve)
@@ -138,6 +146,18 @@ def _sources(args, settings: Settings) -> int:
     for r in rows:
         m = r.meta
         print(f"{m.source_id}\t{m.title or '(no title)'}\t{m.published or '(no date)'}\t{r.chunks} chunks")
+    return 0
+
+
+def _eval(args, settings: Settings) -> int:
+    from briefbot import evaluation
+
+    report = evaluation.run(
+        settings, questions=args.questions, corpus=args.corpus, queries=args.queries, limit=args.limit
+    )
+    print(evaluation.format_table(report))
+    out = evaluation.write_report(report, args.out or evaluation.default_out(settings.data_dir))
+    print(f"report written to {out}", file=sys.stderr)
     return 0
 
 
