@@ -1,0 +1,154 @@
+"""Runs questions through the core off the request path: the ack never waits for an answer.
+
+Two pools: a small one for `service.ask` (CPU-bound: embeddings, scoring) and a wider one for
+Slack I/O (the "Searching the sources..." placeholder), so a queue of slow answers never delays
+the placeholder of the next question. A full queue gets a polite "busy" message, not a pile-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from bot.delivery import GENERIC_ERROR, Target
+from bot.feedback import FeedbackStore
+from briefbot.answer import Answer
+from briefbot.errors import BriefbotError
+
+log = logging.getLogger(__name__)
+
+BUSY = "briefbot is busy with other questions right now. Please ask again in a minute."
+
+
+class AnswerService(Protocol):
+    """What the bot needs from the core (briefbot.service.BriefingService)."""
+
+    def ask(self, question: str, *, context: str | None = None) -> Answer: ...
+
+
+@dataclass
+class Job:
+    question: str  # as the person typed it (Slack markup already turned into plain text)
+    user: str
+    channel: str
+    target: Target
+    context: Callable[[], str | None] | None = None  # the thread's earlier question, fetched in the worker
+
+
+class Answerer:
+    def __init__(
+        self,
+        service: AnswerService,
+        feedback: FeedbackStore | None,
+        *,
+        workers: int = 4,
+        io_workers: int = 16,
+        max_pending: int = 200,
+    ) -> None:
+        self.service = service
+        self.feedback = feedback
+        self.max_pending = max_pending
+        self._cpu = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefbot-answer")
+        self._io = ThreadPoolExecutor(max_workers=io_workers, thread_name_prefix="briefbot-slack")
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+
+    # -- submitting
+
+    def submit(self, job: Job) -> bool:
+        """Queue a question; False (and a "busy" message to the asker) when the queue is full."""
+        with self._lock:
+            if self._pending >= self.max_pending:
+                busy = True
+            else:
+                busy = False
+                self._pending += 1
+        if busy:
+            log.warning("queue full (%d pending): question from %s turned away", self.max_pending, job.user)
+            self._io.submit(_quietly, job.target.notice, BUSY)
+            return False
+        self._io.submit(self._start, job)
+        return True
+
+    def notify(self, target: Target, text: str) -> None:
+        """A one-off notice (e.g. "not enabled in this channel"), sent off the request path."""
+        self._io.submit(_quietly, target.notice, text)
+
+    def background(self, step: Callable[..., object], *args) -> None:
+        """Run a short Slack call (a thank-you, a notice) off the request path."""
+        self._io.submit(_logged, step, *args)
+
+    def _start(self, job: Job) -> None:
+        try:
+            job.target.start()
+        except Exception:  # no placeholder: the answer is posted as a new message instead
+            log.exception("could not post the placeholder in %s", job.channel)
+        try:
+            self._cpu.submit(self._answer, job)
+        except RuntimeError:  # shutting down
+            self._done()
+
+    def _answer(self, job: Job) -> None:
+        try:
+            context = job.context() if job.context else None
+            answer = self.service.ask(job.question, context=context)
+            if self.feedback is not None:
+                self.feedback.record_answer(
+                    answer.id, answer.question, mode=answer.mode, refused=answer.refused, channel=job.channel, user=job.user
+                )
+            job.target.finish(answer)
+            log.info(
+                "answered %s in %s: %s, %d sentences, %.0f ms",
+                answer.id, job.channel, "refused" if answer.refused else answer.mode, len(answer.sentences),
+                answer.timings_ms.get("total", 0.0),
+            )
+        except BriefbotError as exc:
+            log.info("question from %s not answered: %s", job.user, exc)
+            _quietly(job.target.fail, str(exc))
+        except Exception:
+            log.exception("answering a question from %s in %s failed", job.user, job.channel)
+            _quietly(job.target.fail, GENERIC_ERROR)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    # -- life cycle
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every queued question is answered (or `timeout` seconds pass)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Finish the questions already taken (up to `timeout` seconds), then stop."""
+        if not self.wait_idle(timeout):
+            log.warning("stopping with %d questions unanswered", self.pending)
+        self._io.shutdown(wait=False, cancel_futures=True)
+        self._cpu.shutdown(wait=False, cancel_futures=True)
+
+
+def _quietly(step: Callable[[str], None], text: str) -> None:
+    try:
+        step(text)
+    except Exception:
+        log.exception("could not tell the user: %s", text)
+
+
+def _logged(step: Callable[..., object], *args) -> None:
+    try:
+        step(*args)
+    except Exception:
+        log.exception("background Slack call failed")

@@ -1,0 +1,269 @@
+"""Where an answer goes: a thread or DM (placeholder, then chat.update) or a slash command's reply.
+
+A target has four steps, called in this order by the answering job:
+`start()` posts "Searching the sources..."; `finish(answer)` replaces it with the answer (split
+into several messages, or attached as a file, when it exceeds Slack's limits); `fail(text)` shows
+a short error only the asker sees; `notice(text)` is a polite one-off (e.g. "not enabled here").
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from bot import render
+from bot.render import Message
+from briefbot.answer import Answer
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 3  # more messages than this and the answer goes out as a file instead
+METADATA_EVENT = "briefbot_answer"
+LONG_NOTE = "The answer is too long for Slack: this is its beginning. Ask in a thread with @briefbot for the full text as a file."
+GENERIC_ERROR = "Sorry, something went wrong while answering. The details are in the bot's log."
+
+
+def answer_metadata(answer: Answer) -> dict:
+    """Message metadata on every answer: lets a later follow-up in the thread find this question."""
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"answer_id": answer.id, "question": render.clip(answer.question, 1000)},
+    }
+
+
+class Target(Protocol):
+    def start(self) -> None: ...
+
+    def finish(self, answer: Answer) -> None: ...
+
+    def fail(self, text: str) -> None: ...
+
+    def notice(self, text: str) -> None: ...
+
+
+class ResponseUrl:
+    """A slash command's or button's response_url: good for 5 posts within 30 minutes."""
+
+    MAX_USES = 5
+    MAX_AGE = 30 * 60 - 30  # a little margin before Slack's 30 minutes
+
+    def __init__(self, url: str | None, *, timeout: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
+        self.url = url or None
+        self.uses = 0
+        self._clock = clock
+        self._born = clock()
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def usable(self) -> bool:
+        return bool(self.url) and self.uses < self.MAX_USES and self._clock() - self._born < self.MAX_AGE
+
+    def send(self, message: Message, *, response_type: str, replace_original: bool = False) -> bool:
+        """True when Slack took the message; False when the URL is spent, expired or refused."""
+        with self._lock:
+            if not self.usable():
+                return False
+            self.uses += 1
+        body = {
+            "response_type": response_type,
+            "replace_original": replace_original,
+            "text": message.text,
+            "blocks": message.blocks,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        try:
+            client = WebhookClient(
+                self.url,
+                timeout=self._timeout,
+                retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
+            )
+            response = client.send_dict(body)
+        except Exception as exc:  # network trouble: the caller falls back to the bot token
+            log.warning("response_url post failed: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("response_url refused the message: HTTP %s %s", response.status_code, response.body[:200])
+            return False
+        return True
+
+
+def plan(answer: Answer, *, asked_by: str | None, show_question: bool) -> tuple[list[Message], str | None]:
+    """The messages to post and, for very long answers, the text of the file to attach."""
+    pages = render.render_answer(answer, asked_by=asked_by, show_question=show_question)
+    if len(pages) <= MAX_PAGES:
+        return pages, None
+    note = f"The answer is long: the full text is in the attached file `{render.answer_filename(answer)}`."
+    head = render.render_head(answer, note, asked_by=asked_by, show_question=show_question)
+    return [head], render.plain_text(answer)
+
+
+class ChannelTarget:
+    """A mention in a channel (answered in its thread) or a direct message (answered in the DM)."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        channel: str,
+        user: str,
+        thread_ts: str | None = None,
+        asked_by: str | None = None,
+        show_question: bool = False,
+        question: str | None = None,
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.user = user
+        self.thread_ts = thread_ts
+        self.asked_by = asked_by
+        self.show_question = show_question
+        self.question = question
+        self.ts: str | None = None  # the placeholder's ts once posted
+
+    # -- steps
+
+    def start(self) -> None:
+        message = render.searching_message(self.question if self.show_question else None, self.asked_by)
+        response = self._post(message, thread_ts=self.thread_ts)
+        self.ts = response["ts"]
+
+    def finish(self, answer: Answer) -> None:
+        pages, file_text = plan(answer, asked_by=self.asked_by, show_question=self.show_question)
+        first, rest = pages[0], pages[1:]
+        metadata = answer_metadata(answer)
+        if self.ts:
+            self.client.chat_update(
+                channel=self.channel, ts=self.ts, text=first.text, blocks=first.blocks, metadata=metadata
+            )
+        else:
+            self.ts = self._post(first, thread_ts=self.thread_ts, metadata=metadata)["ts"]
+        follow_thread = self.thread_ts or (self.ts if self.show_question else None)
+        for page in rest:
+            self._post(page, thread_ts=follow_thread)
+        if file_text is not None:
+            fallback = render.render_answer(answer, asked_by=self.asked_by, show_question=self.show_question)
+            self._upload(answer, file_text, follow_thread, fallback=fallback)
+
+    def fail(self, text: str) -> None:
+        if self.ts:
+            try:
+                self.client.chat_delete(channel=self.channel, ts=self.ts)
+                self.ts = None
+            except SlackApiError as exc:
+                log.warning("could not delete the placeholder: %s", exc.response.get("error"))
+        try:
+            self._ephemeral(render.short_message(text))
+        except SlackApiError as exc:
+            log.warning("could not post an ephemeral error: %s", exc.response.get("error"))
+            message = render.short_message(text)
+            if self.ts:
+                self.client.chat_update(channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks)
+            else:
+                self._post(message, thread_ts=self.thread_ts)
+
+    def notice(self, text: str) -> None:
+        try:
+            self._ephemeral(render.short_message(text))
+        except SlackApiError as exc:
+            log.warning("could not post an ephemeral notice: %s", exc.response.get("error"))
+
+    # -- Slack calls
+
+    def _post(self, message: Message, *, thread_ts: str | None, metadata: dict | None = None):
+        return self.client.chat_postMessage(
+            channel=self.channel,
+            thread_ts=thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    def _ephemeral(self, message: Message) -> None:
+        self.client.chat_postEphemeral(
+            channel=self.channel, user=self.user, thread_ts=self.thread_ts, text=message.text, blocks=message.blocks
+        )
+
+    def _upload(self, answer: Answer, text: str, thread_ts: str | None, fallback: list[Message]) -> None:
+        try:
+            self.client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=thread_ts,
+                content=text,
+                filename=render.answer_filename(answer),
+                title=render.clip(f"briefbot: {answer.question}", 200),
+            )
+        except Exception as exc:  # e.g. the app lacks files:write: post the remaining pages instead
+            log.warning("file upload failed (%s); posting the answer in pages", _error_name(exc))
+            for page in fallback[:10]:
+                self._post(page, thread_ts=thread_ts)
+
+
+class SlashTarget(ChannelTarget):
+    """`/ask`: in the channel (placeholder posted with the bot token, then updated), or only for
+    the asker (`ephemeral`: the ack said "Searching...", the answer replaces it via response_url).
+    When the bot may not post in the channel (a private channel it is not in, a DM between
+    people) or the response_url is spent, the other path is taken."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        channel: str,
+        user: str,
+        response_url: ResponseUrl,
+        ephemeral: bool,
+        question: str,
+    ) -> None:
+        super().__init__(client, channel=channel, user=user, asked_by=user, show_question=True, question=question)
+        self.response_url = response_url
+        self.ephemeral = ephemeral
+        self.via_url = ephemeral  # no bot-token placeholder in the channel
+
+    def start(self) -> None:
+        if self.ephemeral:
+            return  # the ack itself carried "Searching the sources..."
+        try:
+            super().start()
+        except SlackApiError as exc:
+            log.info("cannot post in %s (%s): answering through the response_url", self.channel, exc.response.get("error"))
+            self.via_url = True
+
+    def finish(self, answer: Answer) -> None:
+        if not self.via_url:
+            return super().finish(answer)
+        pages = render.render_answer(answer, asked_by=self.user, show_question=True)
+        if len(pages) > MAX_PAGES:  # no file upload without the bot in the channel: the head only
+            pages = [render.render_head(answer, LONG_NOTE, asked_by=self.user, show_question=True)]
+        response_type = "ephemeral" if self.ephemeral else "in_channel"
+        for i, page in enumerate(pages):
+            if self.response_url.send(page, response_type=response_type, replace_original=self.ephemeral and i == 0):
+                continue
+            # spent, expired or refused: the bot token can still show it to the asker
+            self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=page.text, blocks=page.blocks)
+
+    def fail(self, text: str) -> None:
+        if not self.via_url:
+            return super().fail(text)
+        message = render.short_message(text)
+        if not self.response_url.send(message, response_type="ephemeral", replace_original=self.ephemeral):
+            super().notice(text)
+
+    def notice(self, text: str) -> None:
+        if not self.response_url.send(render.short_message(text), response_type="ephemeral"):
+            super().notice(text)
+
+
+def _error_name(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__

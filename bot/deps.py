@@ -1,0 +1,45 @@
+"""What the listeners share: built once by `bot.app.create_app`, passed to each `register()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.answering import Answerer
+from bot.dedupe import SeenKeys
+from bot.feedback import FeedbackStore
+
+NOT_ENABLED_CHANNEL = (
+    "Sorry, briefbot is not enabled in this channel. Ask the person who runs briefbot to add it, "
+    "or ask me in a direct message."
+)
+NOT_ENABLED_USER = "Sorry, briefbot is not enabled for your account. Ask the person who runs briefbot to add you."
+HELP = 'Ask me a question about the sources, e.g. "@briefbot What was agreed on connectivity?" or "/ask Who signed the action plan?".'
+
+
+@dataclass(frozen=True)
+class Access:
+    """Optional allow-lists. Empty means everyone / every channel. Direct messages are governed by
+    the user list only (a DM's channel ID is per person, not something an admin lists)."""
+
+    channels: frozenset[str] = frozenset()
+    users: frozenset[str] = frozenset()
+
+    def refusal(self, *, user: str | None, channel: str | None, is_dm: bool) -> str | None:
+        if self.users and (user or "") not in self.users:
+            return NOT_ENABLED_USER
+        if self.channels and not is_dm and (channel or "") not in self.channels:
+            return NOT_ENABLED_CHANNEL
+        return None
+
+
+@dataclass
+class Bot:
+    answerer: Answerer
+    feedback: FeedbackStore
+    seen: SeenKeys
+    access: Access = field(default_factory=Access)
+    ephemeral: bool = False  # /ask answers only for the asker
+
+
+def is_dm(channel: str | None, channel_type: str | None = None) -> bool:
+    return channel_type == "im" or (channel or "").startswith("D")

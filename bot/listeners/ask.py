@@ -1,0 +1,44 @@
+"""`/ask question`: answered in the channel (or only for the asker when BRIEFBOT_SLACK_EPHEMERAL is set)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.answering import Job
+from bot.delivery import ResponseUrl, SlashTarget
+from bot.deps import Bot, is_dm
+from bot.render import SEARCHING, slack_to_plain
+
+log = logging.getLogger(__name__)
+
+USAGE = 'Usage: /ask QUESTION, e.g. "/ask What was agreed on connectivity?"'
+
+
+def register(app: App, bot: Bot) -> None:
+    @app.command("/ask")
+    def on_ask(ack: Ack, command: dict, client: WebClient) -> None:
+        channel, user = command.get("channel_id", ""), command.get("user_id", "")
+        refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel))
+        if refusal:
+            ack(text=refusal)
+            return
+        question = slack_to_plain(command.get("text", ""))
+        if not question:
+            ack(text=USAGE)
+            return
+        if bot.ephemeral:
+            ack(text=SEARCHING)  # only the asker sees it; the answer replaces it
+        else:
+            ack()
+        target = SlashTarget(
+            client,
+            channel=channel,
+            user=user,
+            response_url=ResponseUrl(command.get("response_url")),
+            ephemeral=bot.ephemeral,
+            question=question,
+        )
+        bot.answerer.submit(Job(question=question, user=user, channel=channel, target=target))

@@ -1,0 +1,333 @@
+"""Answer -> Slack messages. Pure functions: no I/O, no Slack client, unit-tested on their own.
+
+Everything that comes from a source or a user goes through `escape()` before it reaches mrkdwn,
+so text such as `<!channel>`, `<@U123>` or `<http://x|click>` is shown as typed and can never
+ping anyone or forge a link. The only `<...>` sequences in our output are the ones built here:
+links to a source's http(s) URL and the asker's user mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from briefbot.answer import Answer, SourceRef
+
+# Slack's documented limits (https://docs.slack.dev/reference/block-kit/blocks).
+SECTION_LIMIT = 3000  # characters in a section's text (and a context element's text)
+MAX_BLOCKS = 50  # blocks in one message
+CONTEXT_ELEMENTS = 10  # elements in one context block
+TEXT_LIMIT = 40_000  # a message's top-level text; Slack truncates beyond it
+FALLBACK_CHARS = 3_000  # what we put in `text` next to blocks (notifications, screen readers)
+TITLE_CHARS = 200
+OUTLET_CHARS = 100
+URL_CHARS = 1_000
+
+FEEDBACK_UP = "briefbot_feedback_up"
+FEEDBACK_DOWN = "briefbot_feedback_down"
+SEARCHING = "Searching the sources..."
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
+
+
+# ---------------------------------------------------------------- escaping
+
+
+def escape(text: str) -> str:
+    """Text for mrkdwn: `&`, `<`, `>` become entities (Slack's own escaping rule)."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL fit to sit inside `<url|label>`, or None (other schemes, spaces, junk)."""
+    url = (url or "").strip()
+    if not re.match(r"^https?://[^\s/?#]+", url, re.I) or len(url) > URL_CHARS:
+        return None
+    if any(ch.isspace() for ch in url):
+        return None
+    # `|` and `>` would end the link early; `<` and `&` are escaped as Slack asks.
+    url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    return url.replace("&", "&amp;")
+
+
+def link(url: str, label: str) -> str:
+    """`<url|label>` when the URL is a safe http(s) URL, else just the escaped label."""
+    target = safe_url(url)
+    text = escape(label)
+    return f"<{target}|{text}>" if target else text
+
+
+def mention(user_id: str | None) -> str:
+    """`<@U123>` for a well-formed user ID (IDs come from Slack's payload, never from text)."""
+    return f"<@{user_id}>" if user_id and _USER_ID.match(user_id) else ""
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def slack_to_plain(text: str, bot_user_id: str | None = None) -> str:
+    """What a person typed, from Slack's wire format: the bot's own mention dropped, other
+    mentions/channels/links turned into readable words, entities unescaped."""
+
+    def token(match: re.Match) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            if bot_user_id and target[1:] == bot_user_id:
+                return ""
+            return "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return label or target.removeprefix("mailto:")
+
+    plain = _SLACK_TOKEN.sub(token, text or "")
+    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(plain.split())
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line breaks, then spaces, never inside an
+    `&amp;`-style entity."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = window.rfind("\n")
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+            tail = _ENTITY_TAIL.search(window)
+            if tail:
+                cut = tail.start()
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return [p for p in pieces if p]
+
+
+def pack_lines(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Lines joined with newlines into as few texts of <= `limit` characters as possible."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        for piece in split_text(line, limit):
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                texts.append(current)
+                current = piece
+    if current:
+        texts.append(current)
+    return texts
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(*texts: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+
+
+def context_blocks(lines: list[str]) -> list[dict]:
+    """Lines in context blocks: <= 3000 characters per element, <= 10 elements per block."""
+    elements = pack_lines(lines)
+    return [
+        context(*elements[i : i + CONTEXT_ELEMENTS]) for i in range(0, len(elements), CONTEXT_ELEMENTS)
+    ]
+
+
+def source_line(source: SourceRef) -> str:
+    """`[n] <url|Title> · outlet-or-file · date`, every part escaped."""
+    title = clip(source.label, TITLE_CHARS)
+    parts = [link(source.url, title)]
+    where = source.outlet or (source.source_id if source.title else "")
+    if where:
+        parts.append(escape(clip(where, OUTLET_CHARS)))
+    if source.published:
+        parts.append(escape(clip(source.published, 40)))
+    return f"[{source.number}] " + " · ".join(parts)
+
+
+def mode_label(answer: Answer) -> str:
+    if answer.mode == "llm":
+        return f"Written by {escape(clip(answer.model or 'a language model', 80))}, citations checked"
+    return "Offline summary"
+
+
+def feedback_buttons(answer: Answer) -> dict:
+    def button(action_id: str, emoji: str, label: str) -> dict:
+        return {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": emoji, "emoji": True},
+            "value": answer.id,
+            "accessibility_label": label,
+        }
+
+    return {
+        "type": "actions",
+        "block_id": f"feedback:{answer.id}"[:255],
+        "elements": [
+            button(FEEDBACK_UP, "👍", "Helpful"),
+            button(FEEDBACK_DOWN, "👎", "Not helpful"),
+        ],
+    }
+
+
+@dataclass
+class Parts:
+    """An answer's blocks by role, so pages and the "attached as a file" head can be cut from them."""
+
+    header: list[dict] = field(default_factory=list)
+    body: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    footer: list[dict] = field(default_factory=list)
+    fallback: str = ""
+
+
+@dataclass
+class Message:
+    text: str
+    blocks: list[dict]
+
+
+def answer_parts(answer: Answer, *, asked_by: str | None = None, show_question: bool = False) -> Parts:
+    parts = Parts()
+    if show_question:
+        who = mention(asked_by)
+        asked = f"{who} asked: " if who else "Question: "
+        parts.header = context_blocks([asked + escape(clip(answer.question, 2_000))])
+    if answer.refused:
+        refusal = answer.refusal or "The sources don't say."
+        parts.body = [section(t) for t in pack_lines([":grey_question: " + escape(refusal)])]
+        if answer.related_topics:
+            topics = "; ".join(escape(clip(t, 200)) for t in answer.related_topics[:10])
+            parts.body += context_blocks([f"Closest topics the sources cover: {topics}"])
+        parts.fallback = escape(refusal)
+    else:
+        lines = ["• " + escape(s.text) + " " + "".join(f"[{n}]" for n in s.numbers) for s in answer.sentences]
+        lines = [line.rstrip() for line in lines] or ["(no answer text)"]
+        parts.body = [section(t) for t in pack_lines(lines)]
+        if answer.sources:
+            parts.sources = context_blocks(["*Sources*"] + [source_line(s) for s in answer.sources])
+        parts.fallback = escape(answer.text)
+    footer = mode_label(answer) + f" · answer {escape(answer.id)}"
+    notes = [escape(answer.note)] if answer.note else []
+    parts.footer = context_blocks(notes + [footer]) + [feedback_buttons(answer)]
+    parts.fallback = clip(parts.fallback, FALLBACK_CHARS) or "briefbot answer"
+    return parts
+
+
+def paginate(parts: Parts) -> list[Message]:
+    """The answer as messages of <= 50 blocks each, header first, sources and footer last."""
+    tail = parts.sources + parts.footer
+    blocks = parts.header + parts.body
+    pages: list[list[dict]] = []
+    room = MAX_BLOCKS
+    current: list[dict] = []
+    for block in blocks:
+        if len(current) == room:
+            pages.append(current)
+            current = []
+        current.append(block)
+    if len(current) + len(tail) <= MAX_BLOCKS:
+        current += tail
+        pages.append(current)
+    else:
+        pages.append(current)
+        for i in range(0, len(tail), MAX_BLOCKS):
+            pages.append(tail[i : i + MAX_BLOCKS])
+    total = len(pages)
+    messages = []
+    for i, page in enumerate(pages, 1):
+        text = parts.fallback if i == 1 else f"(continued, {i}/{total}) " + parts.fallback
+        messages.append(Message(text=clip(text, FALLBACK_CHARS), blocks=page))
+    return messages
+
+
+def render_answer(answer: Answer, *, asked_by: str | None = None, show_question: bool = False) -> list[Message]:
+    """The answer as one message, or several when it exceeds Slack's limits."""
+    return paginate(answer_parts(answer, asked_by=asked_by, show_question=show_question))
+
+
+def render_head(answer: Answer, note: str, *, asked_by: str | None = None, show_question: bool = False) -> Message:
+    """One message for an answer too long to post: its beginning, `note` (e.g. "the full text is
+    in the attached file"), the sources and the footer, within every limit."""
+    parts = answer_parts(answer, asked_by=asked_by, show_question=show_question)
+    note = context(escape(note))
+    sources = parts.sources[:10]
+    room = MAX_BLOCKS - len(parts.header) - 1 - len(sources) - len(parts.footer)
+    body = parts.body[: max(1, min(room, 5))]
+    return Message(text=parts.fallback, blocks=parts.header + body + [note] + sources + parts.footer)
+
+
+def plain_text(answer: Answer) -> str:
+    """The answer as a plain-text file (not mrkdwn: shown as typed), like the CLI prints it."""
+    lines = [f"Question: {answer.question}", ""]
+    if answer.refused:
+        lines.append(answer.refusal)
+        if answer.related_topics:
+            lines.append("Closest topics the sources cover: " + "; ".join(answer.related_topics))
+    else:
+        lines += [s.rendered() for s in answer.sentences]
+    if answer.sources:
+        lines += ["", "Sources"]
+        for s in answer.sources:
+            where = s.outlet or (s.source_id if s.title else "")
+            lines.append(f"[{s.number}] " + " · ".join(p for p in (s.label, where, s.published, s.url) if p))
+    if answer.note:
+        lines += ["", answer.note]
+    lines += ["", f"({'written by ' + answer.model if answer.mode == 'llm' else 'offline summary'}; answer {answer.id})"]
+    return "\n".join(lines) + "\n"
+
+
+def short_message(text: str) -> Message:
+    """A one-line notice (placeholder, error, refusal of access), escaped."""
+    body = escape(clip(text, SECTION_LIMIT))
+    return Message(text=body, blocks=[section(body)])
+
+
+def searching_message(question: str | None = None, asked_by: str | None = None) -> Message:
+    blocks = []
+    if question is not None:
+        who = mention(asked_by)
+        asked = f"{who} asked: " if who else "Question: "
+        blocks += context_blocks([asked + escape(clip(question, 2_000))])
+    blocks.append(context(":mag: " + SEARCHING))
+    return Message(text=SEARCHING, blocks=blocks)
+
+
+def all_text(blocks: list[dict]) -> str:
+    """Every mrkdwn/plain text in blocks, for size checks and tests."""
+    out = []
+    for block in blocks:
+        if "text" in block and isinstance(block["text"], dict):
+            out.append(block["text"].get("text", ""))
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), dict):
+                out.append(element["text"].get("text", ""))
+            elif isinstance(element.get("text"), str):
+                out.append(element["text"])
+    return "\n".join(out)
+
+
+def answer_filename(answer: Answer) -> str:
+    return f"briefbot-answer-{re.sub(r'[^A-Za-z0-9_-]', '', answer.id)[:40] or 'x'}.txt"

@@ -1,0 +1,283 @@
+"""A fake Slack Web API on 127.0.0.1: the real endpoints the bot calls, on the real wire format.
+
+    with FakeSlack(token="xoxb-test") as slack:
+        WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(channel="C1", text="hi")
+        slack.calls("chat.postMessage")[0].params["text"] == "hi"
+
+It records every call (method, parsed parameters, headers), keeps channel histories so that
+chat.update, conversations.replies and conversations.history behave, serves the file-upload URL
+that files.getUploadURLExternal hands out and `response_url`s (`slack.response_url()`), and can
+be scripted to fail (`slack.script("chat.postMessage", {"ok": False, "error": "not_in_channel"})`
+or an HTTP 429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_USER_ID = "UBRIEFBOT"
+BOT_ID = "BBRIEFBOT"
+TEAM_ID = "T0FAKE"
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", or "upload" / "response_url" for those URLs
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+    path: str = ""
+
+
+@dataclass
+class Scripted:
+    body: dict | str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self, token: str = "xoxb-test-token") -> None:
+        self.token = token
+        self._calls: list[Call] = []
+        self._scripts: dict[str, list[Scripted]] = {}
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self.messages: dict[str, list[dict]] = {}  # channel -> messages (posted or seeded)
+        self.uploads: dict[str, bytes] = {}
+        self.response_url_status = 200
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- life cycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def start(self) -> "FakeSlack":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> "FakeSlack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- what tests use
+
+    def response_url(self, key: str = "r1") -> str:
+        return f"{self.base_url}/response/{key}"
+
+    def script(self, method: str, body: dict | str, *, status: int = 200, headers: dict | None = None, times: int = 1) -> None:
+        """The next `times` calls of `method` get this reply instead of the normal one."""
+        with self._lock:
+            self._scripts.setdefault(method, []).extend(Scripted(body, status, headers or {}) for _ in range(times))
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def wait_for(self, predicate: Callable[["FakeSlack"], Any], timeout: float = 30.0) -> Any:
+        """Wait until predicate(self) is truthy; return its value (AssertionError on timeout)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                value = predicate(self)
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    methods = [c.method for c in self._calls]
+                    raise AssertionError(f"fake Slack: condition not met in {timeout}s; calls so far: {methods}")
+                self._lock.wait(min(remaining, 0.05))
+
+    def wait_calls(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        return self.wait_for(lambda s: (found := s.calls(method)) and len(found) >= count and found, timeout)
+
+    def add_message(self, channel: str, text: str, *, user: str = "U0ASKER", thread_ts: str | None = None, ts: str | None = None) -> str:
+        """Seed a person's message into a channel's history (for conversations.replies/history)."""
+        ts = ts or self._next_ts()
+        message = {"type": "message", "user": user, "text": text, "ts": ts}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        return ts
+
+    def message(self, channel: str, ts: str) -> dict | None:
+        with self._lock:
+            return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    # -- the wire
+
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.000100"
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length)
+        split = urlsplit(request.path)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        params: dict[str, Any] = dict(parse_qsl(split.query))
+        content_type = headers.get("content-type", "")
+        if split.path.startswith("/upload/"):
+            method = "upload"
+            params["file_id"] = split.path.rsplit("/", 1)[1]
+        elif split.path.startswith("/response/"):
+            method = "response_url"
+            params.update(json.loads(raw or b"{}"))
+            params["key"] = split.path.rsplit("/", 1)[1]
+        else:
+            method = split.path.removeprefix("/api/")
+            if "application/json" in content_type:
+                params.update(json.loads(raw or b"{}"))
+            else:
+                params.update(parse_qsl(raw.decode("utf-8")))
+            for name in ("blocks", "metadata", "files", "attachments"):
+                if isinstance(params.get(name), str):
+                    try:
+                        params[name] = json.loads(params[name])
+                    except ValueError:
+                        pass
+        call = Call(method, params, headers, path=split.path)
+        with self._lock:
+            self._calls.append(call)
+            scripted = self._scripts.get(method, [])
+            reply = scripted.pop(0) if scripted else None
+        if reply is None:
+            reply = self._reply(method, params, headers, raw)
+        body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+        data = body.encode()
+        request.send_response(reply.status)
+        request.send_header("Content-Type", "application/json" if not isinstance(reply.body, str) else "text/plain")
+        for name, value in reply.headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+        with self._lock:
+            self._lock.notify_all()
+
+    def _reply(self, method: str, p: dict, headers: dict, raw: bytes) -> Scripted:
+        if method == "upload":
+            self.uploads[p["file_id"]] = raw
+            return Scripted(f"OK - {len(raw)}")
+        if method == "response_url":
+            return Scripted("ok" if self.response_url_status == 200 else "expired_url", status=self.response_url_status)
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return Scripted({"ok": False, "error": "not_authed" if "authorization" not in headers else "invalid_auth"})
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if handler is None:
+            return Scripted({"ok": False, "error": "unknown_method"}, status=404)
+        return Scripted(handler(p))
+
+    # -- Web API methods
+
+    def _api_auth_test(self, p: dict) -> dict:
+        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "briefbot",
+                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _api_chat_postMessage(self, p: dict) -> dict:
+        channel = p.get("channel", "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = self._next_ts()
+        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts, "text": p.get("text", ""),
+                   "blocks": p.get("blocks") or []}
+        if p.get("thread_ts"):
+            message["thread_ts"] = p["thread_ts"]
+        if p.get("metadata"):
+            message["metadata"] = p["metadata"]
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _api_chat_update(self, p: dict) -> dict:
+        channel, ts = p.get("channel", ""), p.get("ts", "")
+        message = self.message(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        with self._lock:
+            message.update(text=p.get("text", ""), blocks=p.get("blocks") or [])
+            if p.get("metadata"):
+                message["metadata"] = p["metadata"]
+        return {"ok": True, "channel": channel, "ts": ts, "text": p.get("text", ""), "message": message}
+
+    def _api_chat_delete(self, p: dict) -> dict:
+        channel, ts = p.get("channel", ""), p.get("ts", "")
+        with self._lock:
+            before = len(self.messages.get(channel, []))
+            self.messages[channel] = [m for m in self.messages.get(channel, []) if m["ts"] != ts]
+            found = len(self.messages[channel]) < before
+        return {"ok": True, "channel": channel, "ts": ts} if found else {"ok": False, "error": "message_not_found"}
+
+    def _api_chat_postEphemeral(self, p: dict) -> dict:
+        if not p.get("channel") or not p.get("user"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_conversations_replies(self, p: dict) -> dict:
+        channel, root = p.get("channel", ""), p.get("ts", "")
+        with self._lock:
+            thread = [dict(m) for m in self.messages.get(channel, []) if m["ts"] == root or m.get("thread_ts") == root]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        if str(p.get("include_all_metadata")).lower() not in ("1", "true"):
+            for m in thread:
+                m.pop("metadata", None)
+        return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"])), "has_more": False}
+
+    def _api_conversations_history(self, p: dict) -> dict:
+        channel = p.get("channel", "")
+        latest = float(p.get("latest") or "inf")
+        oldest = float(p.get("oldest") or 0)
+        with self._lock:
+            top = [dict(m) for m in self.messages.get(channel, [])
+                   if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]]
+        top = [m for m in top if oldest <= float(m["ts"]) < latest]
+        if str(p.get("include_all_metadata")).lower() not in ("1", "true"):
+            for m in top:
+                m.pop("metadata", None)
+        return {"ok": True, "messages": sorted(top, key=lambda m: -float(m["ts"])), "has_more": False}
+
+    def _api_files_getUploadURLExternal(self, p: dict) -> dict:
+        if not p.get("filename") or not p.get("length"):
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, p: dict) -> dict:
+        files = p.get("files") or []
+        missing = [f["id"] for f in files if f.get("id") not in self.uploads]
+        if missing:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
