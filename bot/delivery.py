@@ -24,9 +24,11 @@ from briefbot.answer import Answer
 
 log = logging.getLogger(__name__)
 
+MAX_FALLBACK_PAGES = 10  # pages posted when a file cannot be attached
 MAX_PAGES = 3  # more messages than this and the answer goes out as a file instead
 METADATA_EVENT = "briefbot_answer"
 LONG_NOTE = "The answer is too long for Slack: this is its beginning. Ask in a thread with @briefbot for the full text as a file."
+TRUNCATED = "(The answer goes on beyond what fits here; a narrower question gives a shorter answer.)"
 GENERIC_ERROR = "Sorry, something went wrong while answering. The details are in the bot's log."
 
 
@@ -204,8 +206,10 @@ class ChannelTarget:
             )
         except Exception as exc:  # e.g. the app lacks files:write: post the remaining pages instead
             log.warning("file upload failed (%s); posting the answer in pages", _error_name(exc))
-            for page in fallback[:10]:
+            for page in fallback[:MAX_FALLBACK_PAGES]:
                 self._post(page, thread_ts=thread_ts)
+            if len(fallback) > MAX_FALLBACK_PAGES:
+                self._post(render.short_message(TRUNCATED), thread_ts=thread_ts)
 
 
 class SlashTarget(ChannelTarget):

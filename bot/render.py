@@ -18,6 +18,9 @@ SECTION_LIMIT = 3000  # characters in a section's text (and a context element's 
 MAX_BLOCKS = 50  # blocks in one message
 CONTEXT_ELEMENTS = 10  # elements in one context block
 TEXT_LIMIT = 40_000  # a message's top-level text; Slack truncates beyond it
+# Slack also rejects a message whose blocks hold too much text altogether (`msg_blocks_too_long`,
+# undocumented, seen near 12,000 characters): our pages stay well below.
+MESSAGE_CHARS = 8_000
 FALLBACK_CHARS = 3_000  # what we put in `text` next to blocks (notifications, screen readers)
 TITLE_CHARS = 200
 OUTLET_CHARS = 100
@@ -237,30 +240,30 @@ def answer_parts(answer: Answer, *, asked_by: str | None = None, show_question: 
 
 
 def paginate(parts: Parts) -> list[Message]:
-    """The answer as messages of <= 50 blocks each, header first, sources and footer last."""
-    tail = parts.sources + parts.footer
-    blocks = parts.header + parts.body
+    """The answer as messages of <= 50 blocks and <= MESSAGE_CHARS characters each, header
+    first, sources and footer last."""
     pages: list[list[dict]] = []
-    room = MAX_BLOCKS
     current: list[dict] = []
-    for block in blocks:
-        if len(current) == room:
+    used = 0
+    for block in parts.header + parts.body + parts.sources + parts.footer:
+        size = block_chars(block)
+        if current and (len(current) == MAX_BLOCKS or used + size > MESSAGE_CHARS):
             pages.append(current)
-            current = []
+            current, used = [], 0
         current.append(block)
-    if len(current) + len(tail) <= MAX_BLOCKS:
-        current += tail
+        used += size
+    if current:
         pages.append(current)
-    else:
-        pages.append(current)
-        for i in range(0, len(tail), MAX_BLOCKS):
-            pages.append(tail[i : i + MAX_BLOCKS])
     total = len(pages)
     messages = []
     for i, page in enumerate(pages, 1):
         text = parts.fallback if i == 1 else f"(continued, {i}/{total}) " + parts.fallback
         messages.append(Message(text=clip(text, FALLBACK_CHARS), blocks=page))
     return messages
+
+
+def block_chars(block: dict) -> int:
+    return len(all_text([block]))
 
 
 def render_answer(answer: Answer, *, asked_by: str | None = None, show_question: bool = False) -> list[Message]:
@@ -270,13 +273,32 @@ def render_answer(answer: Answer, *, asked_by: str | None = None, show_question:
 
 def render_head(answer: Answer, note: str, *, asked_by: str | None = None, show_question: bool = False) -> Message:
     """One message for an answer too long to post: its beginning, `note` (e.g. "the full text is
-    in the attached file"), the sources and the footer, within every limit."""
+    in the attached file"), as many sources as fit, and the footer, within every limit."""
     parts = answer_parts(answer, asked_by=asked_by, show_question=show_question)
-    note = context(escape(note))
-    sources = parts.sources[:10]
-    room = MAX_BLOCKS - len(parts.header) - 1 - len(sources) - len(parts.footer)
-    body = parts.body[: max(1, min(room, 5))]
-    return Message(text=parts.fallback, blocks=parts.header + body + [note] + sources + parts.footer)
+    fixed = parts.header + [context(escape(note))] + parts.footer
+    budget = MESSAGE_CHARS - sum(block_chars(b) for b in fixed)
+    room = MAX_BLOCKS - len(fixed)
+
+    def fit(blocks: list[dict], share: int) -> list[dict]:
+        nonlocal budget, room
+        kept: list[dict] = []
+        for block in blocks:
+            size = block_chars(block)
+            if room == 0 or size > min(budget, share):
+                break
+            kept.append(block)
+            budget, room, share = budget - size, room - 1, share - size
+        return kept
+
+    body = fit(parts.body, budget // 2 + 1)
+    if not body and parts.body:  # the first section alone is too long: cut it
+        first = parts.body[0]["text"]["text"]
+        body = [section(split_text(first, max(200, budget // 2))[0] + " …")]
+        budget -= block_chars(body[0])
+        room -= 1
+    sources = fit(parts.sources, budget)
+    blocks = parts.header + body + [fixed[len(parts.header)]] + sources + parts.footer
+    return Message(text=parts.fallback, blocks=blocks)
 
 
 def plain_text(answer: Answer) -> str:

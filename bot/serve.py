@@ -113,7 +113,7 @@ def serve(
     try:
         if socket_mode:
             return _socket_mode(app, secret_value(settings.slack_app_token) or "", out, ready, stop)
-        return _http_mode(app, host, port or DEFAULT_PORT, out, ready, stop)
+        return _http_mode(app, host, DEFAULT_PORT if port is None else port, out, ready, stop)
     finally:
         bot.answerer.shutdown(timeout=30)
 

@@ -23,14 +23,14 @@ def register(app: App, bot: Bot) -> None:
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
         refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel))
         if refusal:
-            ack(text=refusal)
+            ack(text=refusal, response_type="ephemeral")
             return
         question = slack_to_plain(command.get("text", ""))
         if not question:
-            ack(text=USAGE)
+            ack(text=USAGE, response_type="ephemeral")
             return
         if bot.ephemeral:
-            ack(text=SEARCHING)  # only the asker sees it; the answer replaces it
+            ack(text=SEARCHING, response_type="ephemeral")  # only the asker sees it; the answer replaces it
         else:
             ack()
         target = SlashTarget(
