@@ -143,7 +143,8 @@ class ChannelTarget:
         metadata = answer_metadata(answer)
         if self.ts:
             self.client.chat_update(
-                channel=self.channel, ts=self.ts, text=first.text, blocks=first.blocks, metadata=metadata
+                channel=self.channel, ts=self.ts, text=first.text, blocks=first.blocks, metadata=metadata,
+                link_names=False,
             )
         else:
             self.ts = self._post(first, thread_ts=self.thread_ts, metadata=metadata)["ts"]
@@ -186,13 +187,15 @@ class ChannelTarget:
             text=message.text,
             blocks=message.blocks,
             metadata=metadata,
+            link_names=False,  # a plain "@channel" in a source stays plain text
             unfurl_links=False,
             unfurl_media=False,
         )
 
     def _ephemeral(self, message: Message) -> None:
         self.client.chat_postEphemeral(
-            channel=self.channel, user=self.user, thread_ts=self.thread_ts, text=message.text, blocks=message.blocks
+            channel=self.channel, user=self.user, thread_ts=self.thread_ts, text=message.text, blocks=message.blocks,
+            link_names=False,
         )
 
     def _upload(self, answer: Answer, text: str, thread_ts: str | None, fallback: list[Message]) -> None:

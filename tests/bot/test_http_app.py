@@ -126,6 +126,7 @@ def test_a_source_with_slack_markup_is_posted_escaped(running_bot):
     running_bot.idle()
     text = all_text(answer["blocks"]) + "\n" + answer["text"]
     assert "&lt;!channel&gt;" in text and "&lt;@U123&gt;" in text and "&lt;http://x|click&gt;" in text
+    assert answer["link_names"] is False  # and a bare "@channel" would stay plain text
     for call in fake.calls():
         wire = str(call.params)
         for raw in ("<!channel>", "<@U123>", "<http://x|click>"):

@@ -89,3 +89,17 @@ def test_the_redaction_filter_masks_tokens_and_the_secret():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token %s and %s, app xapp-1-A1-abc", ("xoxb-123-abc", "s3cr3t-signing"), None)
     redact.filter(record)
     assert record.getMessage() == "token [redacted] and [redacted], app [redacted]"
+
+
+def test_briefbot_serve_command_without_tokens_exits_2_without_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "SLACK_"))}
+    env["BRIEFBOT_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run([sys.executable, "-m", "briefbot.cli", "serve", "--port", "0"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "BRIEFBOT_SLACK_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # nothing built before the settings are complete
