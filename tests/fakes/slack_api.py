@@ -13,8 +13,12 @@ or an HTTP 429 with Retry-After).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,8 +48,10 @@ class Scripted:
 
 
 class FakeSlack:
-    def __init__(self, token: str = "xoxb-test-token") -> None:
+    def __init__(self, token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_mode: FakeSocketMode | None = None  # started by apps.connections.open
         self._calls: list[Call] = []
         self._scripts: dict[str, list[Scripted]] = {}
         self._lock = threading.Condition()
@@ -83,6 +89,8 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
         self.server.shutdown()
         self.server.server_close()
 
@@ -193,6 +201,13 @@ class FakeSlack:
             return Scripted(f"OK - {len(raw)}")
         if method == "response_url":
             return Scripted("ok" if self.response_url_status == 200 else "expired_url", status=self.response_url_status)
+        if method == "apps.connections.open":
+            if headers.get("authorization") != f"Bearer {self.app_token}":
+                return Scripted({"ok": False, "error": "invalid_auth"})
+            with self._lock:
+                if self.socket_mode is None:
+                    self.socket_mode = FakeSocketMode().start()
+            return Scripted({"ok": True, "url": self.socket_mode.url})
         if headers.get("authorization") != f"Bearer {self.token}":
             return Scripted({"ok": False, "error": "not_authed" if "authorization" not in headers else "invalid_auth"})
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
@@ -281,3 +296,135 @@ class FakeSlack:
         if missing:
             return {"ok": False, "error": "file_not_found"}
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode end: a WebSocket server on 127.0.0.1 that says hello, sends envelopes
+    (`send(envelope)`) and records what the app sends back (`acks`, by envelope id)."""
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.acks: dict[str, dict] = {}
+        self.received: list[dict] = []
+        self._conn: socket.socket | None = None
+        self._send_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.listener.getsockname()[1]}/link/?ticket=fake"
+
+    def start(self) -> "FakeSocketMode":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except OSError:
+                pass
+        self.listener.close()
+
+    def wait_connected(self, timeout: float = 15.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._conn is not None, timeout):
+                raise AssertionError("no Socket Mode connection")
+
+    def send(self, envelope: dict) -> None:
+        self.wait_connected()
+        self._frame(0x1, json.dumps(envelope).encode())
+
+    def wait_ack(self, envelope_id: str, timeout: float = 15.0) -> dict:
+        with self._cond:
+            if not self._cond.wait_for(lambda: envelope_id in self.acks, timeout):
+                raise AssertionError(f"envelope {envelope_id} was not acknowledged; got {list(self.acks)}")
+            return self.acks[envelope_id]
+
+    # -- the wire
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            conn.settimeout(None)
+            try:
+                self._handshake(conn)
+            except OSError:
+                conn.close()
+                continue
+            with self._cond:
+                self._conn = conn
+                self._cond.notify_all()
+            self._frame(0x1, json.dumps({"type": "hello", "num_connections": 1,
+                                         "connection_info": {"app_id": "A0BRIEFBOT"}}).encode())
+            self._read_frames(conn)
+
+    def _handshake(self, conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                raise OSError("closed during handshake")
+            data += chunk
+        key = next(line.split(":", 1)[1].strip() for line in data.decode().split("\r\n")
+                   if line.lower().startswith("sec-websocket-key:"))
+        accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+        conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+
+    def _frame(self, opcode: int, payload: bytes) -> None:
+        header = bytes([0x80 | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([n])
+        elif n < 65536:
+            header += bytes([126]) + struct.pack("!H", n)
+        else:
+            header += bytes([127]) + struct.pack("!Q", n)
+        with self._send_lock:
+            if self._conn is not None:
+                self._conn.sendall(header + payload)
+
+    def _read_exact(self, conn: socket.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        return data
+
+    def _read_frames(self, conn: socket.socket) -> None:
+        try:
+            while not self._stopped.is_set():
+                first, second = self._read_exact(conn, 2)
+                opcode, masked, n = first & 0x0F, second & 0x80, second & 0x7F
+                if n == 126:
+                    n = struct.unpack("!H", self._read_exact(conn, 2))[0]
+                elif n == 127:
+                    n = struct.unpack("!Q", self._read_exact(conn, 8))[0]
+                mask = self._read_exact(conn, 4) if masked else b"\0\0\0\0"
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self._read_exact(conn, n)))
+                if opcode == 0x8:  # close
+                    return
+                if opcode == 0x9:  # ping
+                    self._frame(0xA, payload)
+                    continue
+                if opcode == 0x1:
+                    message = json.loads(payload)
+                    with self._cond:
+                        self.received.append(message)
+                        if "envelope_id" in message:
+                            self.acks[message["envelope_id"]] = message
+                        self._cond.notify_all()
+        except OSError:
+            return
