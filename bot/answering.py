@@ -94,7 +94,7 @@ class Answerer:
 
     def _answer(self, job: Job) -> None:
         try:
-            context = job.context() if job.context else None
+            context = self._context(job)
             answer = self.service.ask(job.question, context=context)
             if self.feedback is not None:
                 self.feedback.record_answer(
@@ -114,6 +114,17 @@ class Answerer:
             _quietly(job.target.fail, GENERIC_ERROR)
         finally:
             self._done()
+
+    @staticmethod
+    def _context(job: Job) -> str | None:
+        """The earlier question, or None when it cannot be read (the question is still answered)."""
+        if job.context is None:
+            return None
+        try:
+            return job.context()
+        except Exception as exc:
+            log.warning("could not read the earlier question (%s); answering without it", type(exc).__name__)
+            return None
 
     def _done(self) -> None:
         with self._lock:

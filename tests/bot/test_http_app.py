@@ -167,6 +167,18 @@ def test_a_follow_up_in_the_thread_reads_against_the_earlier_question(running_bo
     assert "trade" in text.lower() and "[1]" in text and "don't say" not in text
 
 
+def test_a_follow_up_is_still_answered_when_the_thread_cannot_be_read(running_bot):
+    fake, slack = running_bot.fake, running_bot.slack
+    fake.script("conversations.replies", {"ok": False, "error": "missing_scope"})
+    _, root = slack.mention("Who signed the action plan?")
+    slack.mention("Who signed the action plan with Dar?", thread_ts=root)
+    fake.wait_calls("chat.update", 2)
+    running_bot.idle()
+    assert fake.calls("conversations.replies")
+    assert all("Nurtleu" in all_text(c.params["blocks"]) for c in fake.calls("chat.update"))
+    assert not fake.calls("chat.postEphemeral")  # no error shown
+
+
 def test_a_direct_message_is_answered_in_the_dm(running_bot):
     fake, slack = running_bot.fake, running_bot.slack
     reply, ts = slack.dm("Who signed the action plan?")
@@ -175,6 +187,21 @@ def test_a_direct_message_is_answered_in_the_dm(running_bot):
     assert placeholder["channel"] == "D0ASKER" and not placeholder.get("thread_ts")
     answer = final_answer(fake, "D0ASKER")
     assert "Nurtleu" in all_text(answer["blocks"])
+
+
+def test_a_follow_up_in_a_dm_reads_against_the_last_question(running_bot):
+    fake, slack = running_bot.fake, running_bot.slack
+    slack.dm("What was agreed on connectivity?")
+    final_answer(fake, "D0ASKER")
+    running_bot.idle()
+    slack.dm("and on trade?")
+    fake.wait_calls("chat.update", 2)
+    running_bot.idle()
+    history = fake.calls("conversations.history")[-1].params
+    assert history["channel"] == "D0ASKER"
+    follow_up = fake.calls("chat.update")[1].params
+    text = all_text(follow_up["blocks"])
+    assert "trade" in text.lower() and "[1]" in text and "don't say" not in text
 
 
 def test_a_refusal_has_no_citations(running_bot):
