@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup ask brief test bench clean
+.PHONY: setup ask brief serve test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,17 @@ ask: $(STAMP)
 brief: $(STAMP)
 	$(BIN)/briefbot brief "$(Q)"
 
+serve: $(STAMP)
+	$(BIN)/briefbot serve
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_brief.py
+	$(BIN)/python bench/bench_slack_ack.py
+	$(BIN)/python bench/bench_baseline.py
 
 clean:
 	rm -rf $(VENV) .briefbot

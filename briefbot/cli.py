@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=_eval)
 
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default 3000)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default BRIEFBOT_SLACK_PORT, 3000)")
+    serve.add_argument("--host", default=None, help="HTTP address (default BRIEFBOT_SLACK_HOST, 127.0.0.1)")
     serve.set_defaults(run=_serve)
     return p
 
@@ -166,7 +167,8 @@ def _serve(args, settings: Settings) -> int:
 
     from briefbot.factory import build_service
 
-    return serve(settings, lambda: build_service(settings), args.port)
+    port = args.port if args.port is not None else settings.slack_port
+    return serve(settings, lambda: build_service(settings), port, host=args.host or settings.slack_host)
 
 
 def format_answer(answer: Answer) -> str:

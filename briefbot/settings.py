@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     slack_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_ephemeral: bool = False
+    slack_host: str = "127.0.0.1"  # HTTP mode listens here; put a TLS proxy in front
+    slack_port: int = 3000
     feedback_path: Path | None = None  # default: <data_dir>/feedback.sqlite3
 
     log_level: str = "INFO"
