@@ -1,6 +1,6 @@
 """Ingest throughput and offline `ask` latency on a ~10k-chunk synthetic corpus.
 
-    .venv/bin/python bench/bench_core.py [--articles 2500] [--questions 100]
+    .venv/bin/python bench/bench_core.py [--articles 1700] [--questions 100]
 
 Prints chunks/s for the ingest and p50/p95 of warm `ask` (offline answer) in milliseconds."""
 
@@ -36,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--articles", type=int, default=2500, help="~4 chunks each")
+    ap.add_argument("--articles", type=int, default=1700, help="~6 chunks each")
     ap.add_argument("--questions", type=int, default=100)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
