@@ -1,4 +1,5 @@
-"""Runs questions through the core off the request path: the ack never waits for an answer.
+"""Runs questions (and `/brief` topics) through the core off the request path: the ack never
+waits for an answer.
 
 Two pools: a small one for `service.ask` (CPU-bound: embeddings, scoring) and a wider one for
 Slack I/O (the "Searching the sources..." placeholder), so a queue of slow answers never delays
@@ -11,12 +12,15 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
-from bot.delivery import GENERIC_ERROR, Target
+from bot.delivery import BRIEF_ERROR, GENERIC_ERROR, Target
 from bot.feedback import FeedbackStore
 from briefbot.answer import Answer
 from briefbot.errors import BriefbotError
+
+if TYPE_CHECKING:
+    from briefbot.brief import Brief
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,12 @@ class AnswerService(Protocol):
     def ask(self, question: str, *, context: str | None = None) -> Answer: ...
 
 
+class BriefService(Protocol):
+    """What `/brief` needs from the core (BriefingService.brief)."""
+
+    def brief(self, topic: str) -> Brief: ...
+
+
 @dataclass
 class Job:
     question: str  # as the person typed it (Slack markup already turned into plain text)
@@ -36,6 +46,24 @@ class Job:
     channel: str
     target: Target
     context: Callable[[], str | None] | None = None  # the thread's earlier question, fetched in the worker
+
+
+class BriefTarget(Protocol):
+    def start(self) -> None: ...
+
+    def finish(self, brief: Brief) -> None: ...
+
+    def fail(self, text: str) -> None: ...
+
+    def notice(self, text: str) -> None: ...
+
+
+@dataclass
+class BriefJob:
+    topic: str  # plain text, as for Job.question
+    user: str
+    channel: str
+    target: BriefTarget
 
 
 class Answerer:
@@ -61,6 +89,13 @@ class Answerer:
 
     def submit(self, job: Job) -> bool:
         """Queue a question; False (and a "busy" message to the asker) when the queue is full."""
+        return self._enqueue(job, self._answer)
+
+    def submit_brief(self, job: BriefJob) -> bool:
+        """Queue a `/brief`: same queue, same limits, same placeholder-then-work order as questions."""
+        return self._enqueue(job, self._brief)
+
+    def _enqueue(self, job: Job | BriefJob, work: Callable[[Job | BriefJob], None]) -> bool:
         with self._lock:
             if self._pending >= self.max_pending:
                 busy = True
@@ -71,7 +106,7 @@ class Answerer:
             log.warning("queue full (%d pending): question from %s turned away", self.max_pending, job.user)
             self._io.submit(_quietly, job.target.notice, BUSY)
             return False
-        self._io.submit(self._start, job)
+        self._io.submit(self._start, job, work)
         return True
 
     def notify(self, target: Target, text: str) -> None:
@@ -82,13 +117,13 @@ class Answerer:
         """Run a short Slack call (a thank-you, a notice) off the request path."""
         self._io.submit(_logged, step, *args)
 
-    def _start(self, job: Job) -> None:
+    def _start(self, job: Job | BriefJob, work: Callable[[Job | BriefJob], None]) -> None:
         try:
             job.target.start()
         except Exception:  # no placeholder: the answer is posted as a new message instead
             log.exception("could not post the placeholder in %s", job.channel)
         try:
-            self._cpu.submit(self._answer, job)
+            self._cpu.submit(work, job)
         except RuntimeError:  # shutting down
             self._done()
 
@@ -112,6 +147,24 @@ class Answerer:
         except Exception:
             log.exception("answering a question from %s in %s failed", job.user, job.channel)
             _quietly(job.target.fail, GENERIC_ERROR)
+        finally:
+            self._done()
+
+    def _brief(self, job: BriefJob) -> None:
+        try:
+            brief = self.service.brief(job.topic)  # type: ignore[attr-defined]
+            job.target.finish(brief)
+            log.info(
+                "brief %s in %s: %s, %d items, %d sources, %.0f ms",
+                brief.id, job.channel, "nothing in the sources" if brief.empty else brief.mode,
+                sum(len(s.items) for s in brief.sections), len(brief.sources), brief.timings_ms.get("total", 0.0),
+            )
+        except BriefbotError as exc:
+            log.info("brief for %s not made: %s", job.user, exc)
+            _quietly(job.target.fail, str(exc))
+        except Exception:
+            log.exception("preparing a brief for %s in %s failed", job.user, job.channel)
+            _quietly(job.target.fail, BRIEF_ERROR)
         finally:
             self._done()
 

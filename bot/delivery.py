@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,6 +22,9 @@ from bot import render
 from bot.render import Message
 from briefbot.answer import Answer
 
+if TYPE_CHECKING:  # the model only: the bot needs none of the brief builder's retrieval imports
+    from briefbot.brief import Brief
+
 log = logging.getLogger(__name__)
 
 MAX_FALLBACK_PAGES = 10  # pages posted when a file cannot be attached
@@ -30,6 +33,10 @@ METADATA_EVENT = "briefbot_answer"
 LONG_NOTE = "The answer is too long for Slack: this is its beginning. Ask in a thread with @briefbot for the full text as a file."
 TRUNCATED = "(The answer goes on beyond what fits here; a narrower question gives a shorter answer.)"
 GENERIC_ERROR = "Sorry, something went wrong while answering. The details are in the bot's log."
+BRIEF_ERROR = "Sorry, something went wrong while preparing the brief. The details are in the bot's log."
+BRIEF_FILE_NOTE = "The full brief, every item with its citations, is in the attached file `{filename}`."
+BRIEF_TRUNCATED = "(The brief goes on beyond what fits here; a narrower topic gives a shorter brief.)"
+BRIEF_INVITE_NOTE = "Invite @briefbot to this channel (/invite @briefbot) to get the full brief as a Markdown file."
 
 
 def answer_metadata(answer: Answer) -> dict:
@@ -268,6 +275,73 @@ class SlashTarget(ChannelTarget):
     def notice(self, text: str) -> None:
         if not self.response_url.send(render.short_message(text), response_type="ephemeral"):
             super().notice(text)
+
+
+def brief_metadata(brief: Brief) -> dict:
+    """Metadata on a brief: an @briefbot follow-up in its thread is read against the topic."""
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"answer_id": brief.id, "question": render.clip(brief.topic, 1000), "kind": "brief"},
+    }
+
+
+class BriefTarget(SlashTarget):
+    """`/brief topic`: "Preparing the brief..." posted with the bot token, replaced by the summary
+    (chat.update), then the full brief attached as a Markdown file in the same channel (or thread).
+    Without a file (no files:write, uploads blocked) the full brief follows in the summary's
+    thread as messages. When the bot may not post in the channel, the summary goes through the
+    response_url instead, with a note on how to get the file."""
+
+    def __init__(self, client: WebClient, *, channel: str, user: str, response_url: ResponseUrl, topic: str,
+                 thread_ts: str | None = None) -> None:
+        super().__init__(client, channel=channel, user=user, response_url=response_url, ephemeral=False, question=topic)
+        self.thread_ts = thread_ts  # slash commands carry none; kept for a brief asked in a thread
+        self.topic = topic
+
+    def start(self) -> None:
+        try:
+            self.ts = self._post(render.preparing_message(self.topic, self.asked_by), thread_ts=self.thread_ts)["ts"]
+        except SlackApiError as exc:
+            log.info("cannot post in %s (%s): the brief goes through the response_url", self.channel, exc.response.get("error"))
+            self.via_url = True
+
+    def finish(self, brief: Brief) -> None:  # type: ignore[override]
+        if self.via_url:
+            message = render.render_brief(brief, asked_by=self.user, file_note=None if brief.empty else BRIEF_INVITE_NOTE)
+            if not self.response_url.send(message, response_type="in_channel"):
+                self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=message.text, blocks=message.blocks)
+            return
+        filename = render.brief_filename(brief)
+        note = None if brief.empty else BRIEF_FILE_NOTE.format(filename=filename)
+        message = render.render_brief(brief, asked_by=self.user, file_note=note)
+        metadata = brief_metadata(brief)
+        if self.ts:
+            self.client.chat_update(
+                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks, metadata=metadata,
+                link_names=False,
+            )
+        else:
+            self.ts = self._post(message, thread_ts=self.thread_ts, metadata=metadata)["ts"]
+        if not brief.empty:
+            self._upload_brief(brief, filename)
+
+    def _upload_brief(self, brief: Brief, filename: str) -> None:
+        try:
+            self.client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=self.thread_ts,
+                content=brief.to_markdown(),
+                filename=filename,
+                title=render.brief_title(brief),
+            )
+        except Exception as exc:  # e.g. the app lacks files:write: the full brief in the summary's thread
+            log.warning("brief file upload failed (%s); posting the full brief in the thread", _error_name(exc))
+            pages = render.render_brief_pages(brief)
+            thread = self.thread_ts or self.ts
+            for page in pages[:MAX_FALLBACK_PAGES]:
+                self._post(page, thread_ts=thread)
+            if len(pages) > MAX_FALLBACK_PAGES:
+                self._post(render.short_message(BRIEF_TRUNCATED), thread_ts=thread)
 
 
 def _error_name(exc: Exception) -> str:
