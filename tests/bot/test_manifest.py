@@ -14,10 +14,10 @@ BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
 NEEDED = {
     "app_mention event": "app_mentions:read",
     "chat.postMessage / chat.update / chat.postEphemeral / chat.delete": "chat:write",
-    "/ask": "commands",
+    "/ask, /brief": "commands",
     "message.im event, conversations.history in DMs": "im:history",
     "conversations.replies in channels": "channels:history",
-    "files.getUploadURLExternal / files.completeUploadExternal": "files:write",
+    "files.getUploadURLExternal / files.completeUploadExternal (the /brief file, very long answers)": "files:write",
 }
 
 
@@ -26,21 +26,32 @@ def test_manifest_declares_what_the_bot_uses(name):
     manifest = yaml.safe_load((BOT_DIR / name).read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert set(NEEDED.values()) <= scopes
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    commands = manifest["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == ["/ask", "/brief"]
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     http = name == "manifest.http.yml"
     assert manifest["settings"]["socket_mode_enabled"] is (not http)
-    urls = [
-        manifest["features"]["slash_commands"][0].get("url"),
+    urls = [c.get("url") for c in commands] + [
         manifest["settings"]["event_subscriptions"].get("request_url"),
         manifest["settings"]["interactivity"].get("request_url"),
     ]
     if http:
         assert all(u == f"https://YOUR-HOST{EVENTS_PATH}" for u in urls)
+        assert manifest_text(name).count("YOUR-HOST") - 1 == len(urls)  # the header comment names it once
     else:
-        assert urls == [None, None, None]
+        assert urls == [None] * len(urls)
+
+
+def manifest_text(name: str) -> str:
+    return (BOT_DIR / name).read_text(encoding="utf-8")
+
+
+def test_the_http_manifest_header_counts_the_urls_to_replace():
+    words = {2: "twice", 3: "three times", 4: "four times", 5: "five times"}
+    text = manifest_text("manifest.http.yml")
+    assert f"replace YOUR-HOST ({words[text.count('https://YOUR-HOST')]})" in text
 
 
 def test_every_manifest_command_has_a_listener(running_bot):
