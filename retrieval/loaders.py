@@ -1,61 +1,384 @@
-"""TEMPORARY minimal loader (to be replaced by the full loaders/cleaning)."""
+"""Source files -> LoadedDocument (metadata + clean text), one file at a time.
+
+Reads .txt, .md/.markdown (optional YAML front matter) and .html/.htm (main text by trafilatura).
+A file that cannot be used raises BadSourceFile with a one-line message naming the file; the
+caller warns and goes on with the next file.
+"""
+
 from __future__ import annotations
+
+import codecs
+import os
 import re
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
+
 from briefbot.errors import BriefbotError
+from retrieval.cleaning import FRONT_MATTER_KEYS, clean_article, front_matter_fields
 from retrieval.types import DocumentMeta
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".html", ".htm"}
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+DEFAULT_MAX_BYTES = 20_000_000
 
 
 class BadSourceFile(BriefbotError):
-    pass
+    """A source file that cannot be used: str(err) is one line naming the file, the problem and
+    what to do about it."""
+
+    def __init__(self, path: Path | str, problem: str, hint: str = "") -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.hint = hint
+        message = f"{_one_line(str(path))}: {problem}" + (f"; {hint}" if hint else "")
+        super().__init__(_one_line(message))
+
+    def __reduce__(self):  # keep it picklable despite the custom constructor
+        return (type(self), (self.path, self.problem, self.hint))
 
 
 @dataclass
 class LoadedDocument:
     meta: DocumentMeta
-    text: str
-    warnings: list[str] = field(default_factory=list)
+    text: str  # clean body: paragraphs separated by "\n\n"
+    warnings: list[str] = field(default_factory=list)  # one line each, naming the file
 
 
-def iter_source_files(paths):
-    for p in paths:
-        p = Path(p)
-        if p.is_file():
-            yield (p, p.parent)
-        elif p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.startswith("."):
-                    yield (f, p)
-        else:
-            yield BadSourceFile(f"{p}: no such file or folder; skipped.")
+SourceItem = tuple[Path, Path] | BadSourceFile
 
 
-BOILER = re.compile(r"Leave a Comment|Your email address will not be published\.?|Required fields are marked \*|Scroll to Top|\(With application input\)")
+# ---------------------------------------------------------------- finding files
+def iter_source_files(
+    paths: Iterable[Path | str], on_error: Callable[[BadSourceFile], None] | None = None
+) -> Iterator[SourceItem]:
+    """(file, root) for every supported file under `paths` (files or folders), each folder's files
+    sorted by relative path, hidden files and folders skipped, each file once. A single file
+    given directly has its parent as root; source_id is the file relative to root (posix).
+
+    A path that cannot be used (missing, broken link, unreadable folder, unsupported type given by
+    name) is passed to `on_error` when given, else yielded as a BadSourceFile instance in place of
+    the tuple, so the caller can warn and go on.
+    """
+    seen: set[str] = set()
+    for given in paths:
+        for item in _items_under(Path(given)):
+            if isinstance(item, BadSourceFile):
+                if on_error is None:
+                    yield item
+                else:
+                    on_error(item)
+                continue
+            key = os.path.abspath(item[0])
+            if key not in seen:
+                seen.add(key)
+                yield item
 
 
-def load_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> LoadedDocument:
-    data = path.read_bytes()
-    if not data.strip():
-        raise BadSourceFile(f"{path}: empty file; skipped.")
-    if b"\x00" in data:
-        raise BadSourceFile(f"{path}: binary file; skipped.")
+def source_id_of(path: Path, root: Path) -> str:
     try:
-        raw = data.decode("utf-8")
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _items_under(given: Path) -> Iterator[SourceItem]:
+    try:
+        st = given.stat()
+    except OSError as exc:
+        yield _path_error(given, exc)
+        return
+    if stat.S_ISDIR(st.st_mode):
+        yield from _walk(given)
+    elif not stat.S_ISREG(st.st_mode):
+        yield BadSourceFile(given, "is not a regular file or folder", "give a text, Markdown or HTML file")
+    elif given.suffix.lower() not in SUPPORTED_SUFFIXES:
+        yield BadSourceFile(
+            given, f"unsupported file type '{given.suffix or '(none)'}'",
+            f"use one of {', '.join(sorted(SUPPORTED_SUFFIXES))}",
+        )  # fmt: skip
+    else:
+        yield (given, given.parent)
+
+
+def _walk(root: Path) -> Iterator[SourceItem]:
+    errors: list[OSError] = []
+    found: list[tuple[str, Path]] = []
+    for folder, dirnames, filenames in os.walk(root, onerror=errors.append):  # symlinked folders not followed
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES:
+                path = Path(folder, name)
+                found.append((source_id_of(path, root), path))
+    for exc in errors:
+        yield _path_error(Path(exc.filename or root), exc)
+    for _, path in sorted(found):
+        yield (path, root)
+
+
+def _path_error(path: Path, exc: OSError) -> BadSourceFile:
+    if isinstance(exc, FileNotFoundError):
+        if path.is_symlink():
+            return BadSourceFile(path, f"is a broken symbolic link (to {os.readlink(path)})", "fix or remove the link")
+        return BadSourceFile(path, "no such file or folder", "check the path")
+    if isinstance(exc, PermissionError):
+        return BadSourceFile(path, "cannot be read: permission denied", "check its permissions (chmod +r)")
+    if isinstance(exc, IsADirectoryError):
+        return BadSourceFile(path, "is a folder, not a file", "pass the folder itself to read the files in it")
+    return BadSourceFile(path, f"cannot be read: {exc.strerror or exc}", "check the path and the disk")
+
+
+# ---------------------------------------------------------------- loading one file
+def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
+    """Read, decode, parse and clean one source file. Raises BadSourceFile."""
+    path, root = Path(path), Path(root)
+    data = _read_bytes(path, max_bytes)
+    text, warnings = decode_text(data, path)
+    suffix = path.suffix.lower()
+    front_matter: dict = {}
+    if suffix in HTML_SUFFIXES:
+        text, front_matter = html_article(text, path)
+    else:
+        front_matter, text, fm_warnings = split_front_matter(text, path, strict=suffix in MARKDOWN_SUFFIXES)
+        warnings += fm_warnings
+        if suffix in MARKDOWN_SUFFIXES:
+            text = markdown_to_text(text)
+    warnings += _front_matter_warnings(front_matter, path)
+    meta, body = clean_article(text, source_id_of(path, root), front_matter)
+    if not body:
+        raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article")
+    return LoadedDocument(meta=meta, text=body, warnings=warnings)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise BadSourceFile(path, "is not a regular file (a device, pipe or socket)", "give a text file")
+        _check_size(path, st.st_size, max_bytes)
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise _path_error(path, exc) from None
+    _check_size(path, len(data), max_bytes)  # it may have grown since stat()
+    if not data.strip():
+        raise BadSourceFile(path, "is empty" if not data else "holds only whitespace", "add text to it or remove it")
+    return data
+
+
+def _check_size(path: Path, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise BadSourceFile(
+            path, f"is {_size(size)}, over the {_size(max_bytes)} limit",
+            "split it, or raise the limit (BRIEFBOT_MAX_FILE_BYTES)",
+        )  # fmt: skip
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
+
+
+# ---------------------------------------------------------------- decoding
+_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx document)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.doc/.xls)"),
+    (b"{\\rtf", "an RTF document"),
+)
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+_NOT_TEXT_MAX_RATIO = 0.05
+_TEXT_SAMPLE = 100_000
+
+
+def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
+    """Text of `data` and a warning when it was not UTF-8. UTF-8 (with or without a byte-order mark),
+    UTF-16/32 with a mark, then the likeliest legacy encoding (charset-normalizer when installed,
+    cp1252 for Western text, latin-1 as the last resort). Raises BadSourceFile for binary data."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise BadSourceFile(path, f"is {kind}, not text", "convert it to .txt, .md or .html first")
+    text, encoding = _decode(data, path)
+    _check_is_text(text, path)
+    if encoding is None:
+        return text, []
+    return text, [f"{_one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
+                  "or save it as UTF-8"]  # fmt: skip
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
+    """(text, the encoding to warn about, or None for UTF-8)."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None if name == "UTF-8" else f"{name} (byte-order mark)"
+            except UnicodeDecodeError:
+                raise BadSourceFile(path, f"starts with a {name} byte-order mark but is not {name}",
+                                    "save it again as UTF-8") from None  # fmt: skip
+    if b"\x00" in data:
+        text = _bomless_utf16(data)
+        if text is None:
+            raise BadSourceFile(path, "is binary (it holds NUL bytes), not text", "convert it to .txt, .md or .html")
+        return text, "UTF-16 (no byte-order mark)"
+    try:
+        return data.decode("utf-8"), None
     except UnicodeDecodeError:
-        raw = data.decode("latin-1")
-    raw = BOILER.sub("", raw)
-    meta = {"source_id": path.relative_to(root).as_posix()}
-    m = re.search(r"date (\d{4}-\d\d-\d\d)", raw)
-    if m:
-        meta["published"] = m.group(1)
-        raw = raw.replace(m.group(0), "")
-    lines = [l.strip() for l in raw.split("\n")]
-    if lines and lines[0] and len(lines[0]) < 90 and not lines[0].endswith("."):
-        meta["title"] = lines[0]
-        lines = lines[1:]
-    body = "\n\n".join(l for l in lines if l and (l.endswith((".", "”", '"')) or len(l) > 90))
-    body = re.sub(r"^\s*ISLAMABAD:\s*", "", body, flags=re.I)
-    return LoadedDocument(DocumentMeta(**meta), body.strip())
+        encoding = _legacy_encoding(data)
+        return data.decode(encoding, errors="replace"), encoding
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark has a NUL in every other byte (for Latin text)."""
+    if len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    for zeros, others, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.7 * len(zeros) and others.count(0) <= 0.05 * len(others):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """cp1252 when it reads as clean text (charset-normalizer often names a look-alike code page
+    for short Western text), else charset-normalizer's best guess, else latin-1."""
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    best = _charset_normalizer_best(data)
+    if western is not None and (best is None or _mess(western) <= best[1] + 0.05):
+        return "cp1252"
+    if best is not None:
+        return best[0]
+    return "latin-1"
+
+
+def _charset_normalizer_best(data: bytes) -> tuple[str, float] | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:
+        return None
+    match = from_bytes(data).best()
+    return (match.encoding, match.chaos) if match is not None else None
+
+
+def _mess(text: str) -> float:
+    try:
+        from charset_normalizer.md import mess_ratio
+    except ImportError:
+        return 0.0
+    return mess_ratio(text[:_TEXT_SAMPLE])
+
+
+def _check_is_text(text: str, path: Path) -> None:
+    sample = text[:_TEXT_SAMPLE]
+    if not sample.strip():
+        raise BadSourceFile(path, "holds only whitespace", "add text to it or remove it")
+    bad = len(_NOT_TEXT.findall(sample))
+    if bad > _NOT_TEXT_MAX_RATIO * len(sample):
+        raise BadSourceFile(path, "is mostly not text (binary data?)", "convert it to .txt, .md or .html")
+
+
+# ---------------------------------------------------------------- front matter and markdown
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[dict, str, list[str]]:
+    """(front matter mapping, text after it, warnings). With strict=False (plain text files) a
+    block that is not a YAML mapping is left in the text untouched."""
+    m = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    if not m:
+        return {}, text, []
+    rest = text.lstrip("\ufeff")[m.end():]
+    try:
+        data = yaml.safe_load(m.group("yaml"))
+    except yaml.YAMLError as exc:
+        if not strict:
+            return {}, text, []
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 2})" if where is not None else ""
+        return {}, rest, [f"{_one_line(str(path))}: front matter is not valid YAML{line}; ignored it"]
+    if not isinstance(data, dict):
+        if not strict:
+            return {}, text, []
+        return {}, rest, [f"{_one_line(str(path))}: front matter is not a 'key: value' mapping; ignored it"]
+    return data, rest, []
+
+
+def _front_matter_warnings(front_matter: dict, path: Path) -> list[str]:
+    lowered = {str(k).strip().lower(): v for k, v in front_matter.items()}
+    given = next((lowered[k] for k in FRONT_MATTER_KEYS["published"] if lowered.get(k) not in (None, "")), None)
+    if given is not None and not front_matter_fields(front_matter).get("published"):
+        return [f"{_one_line(str(path))}: front matter date {_one_line(repr(given))} is not a date I can read "
+                "(use YYYY-MM-DD); ignored it"]  # fmt: skip
+    return []
+
+
+_MD_RULES = [
+    (re.compile(r"^\s*(?:```|~~~).*$", re.M), ""),  # code fences (their content stays)
+    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M), ""),  # reference link definitions
+    (re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M), r"\1"),  # headings
+    (re.compile(r"^[ \t]*>[ \t]?", re.M), ""),  # block quotes
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # autolinks
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # italics with *
+    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),  # italics with _
+    (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
+]
+
+
+def markdown_to_text(text: str) -> str:
+    """Markdown markup -> plain text with the same lines (headings, links, emphasis unwrapped)."""
+    for pattern, replacement in _MD_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# ---------------------------------------------------------------- HTML
+def html_article(html: str, path: Path) -> tuple[str, dict]:
+    """The page's main text (one paragraph per block, navigation, comments and footers left out)
+    and its own metadata (title, site name, canonical URL, publication date) as front matter."""
+    try:
+        import trafilatura
+    except ImportError as exc:
+        raise BadSourceFile(path, f"cannot read HTML here ({exc})",
+                            "install trafilatura with lxml_html_clean, or save the page as text") from None  # fmt: skip
+    doc = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    text = (doc.text or "") if doc is not None else ""
+    if not text.strip():
+        raise BadSourceFile(path, "no article text found in the HTML page", "check it is an article page")
+    meta = {} if doc is None else {"title": doc.title, "outlet": doc.sitename, "url": doc.url, "published": doc.date}
+    return "\n\n".join(line for line in text.split("\n")), {k: v for k, v in meta.items() if v}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
