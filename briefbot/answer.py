@@ -66,6 +66,8 @@ class Answer(BaseModel):
     refused: bool = False  # True when the sources do not answer the question
     refusal: str = ""  # the plain "The sources don't say ..." text when refused
     related_topics: list[str] = Field(default_factory=list)  # closest topics covered, on refusal
+    # sentences a language model wrote that the grounding guard removed, with why (not shown as answer)
+    unsupported: list[AnswerSentence] = Field(default_factory=list)
     mode: Literal["offline", "llm"] = "offline"
     model: str = ""  # which model wrote it ("" for the offline summary)
     note: str = ""  # e.g. "The language model was unavailable; this is the offline summary."

@@ -177,6 +177,10 @@ class BriefBuilder:
         self.relevance_ratio = relevance_ratio
 
     def build(self, topic: str) -> Brief:
+        return self.build_with_evidence(topic)[0]
+
+    def build_with_evidence(self, topic: str) -> tuple[Brief, list[Passage]]:
+        """The brief and the chunks it cites (for a language model to write its prose from)."""
         topic = " ".join((topic or "").split())
         if not topic:
             raise InvalidQuestion('Give a topic for the brief, e.g. "President Tokayev\'s visit to Pakistan".')
@@ -186,9 +190,11 @@ class BriefBuilder:
             self.composer.scorer.score(topic, sentences)
             sentences.sort(key=lambda s: s.score, reverse=True)
         if not sentences or not self.composer.answerable(topic, sentences[0]):
-            return empty_brief(topic)
+            return empty_brief(topic), []
         facts = merge_reports(self._on_topic(sentences))
-        return assemble(topic, facts, self.max_items)
+        brief = assemble(topic, facts, self.max_items)
+        cited = {c.chunk_id for section in brief.sections for item in section.items for c in item.citations}
+        return brief, [p for p in passages if p.chunk_id in cited]
 
     def _on_topic(self, ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
         """Every gathered sentence of the articles that are about the topic: a brief wants the

@@ -29,6 +29,9 @@ class Generator(Protocol):
     ) -> Answer:
         """An answer grounded in `passages`; on any failure, `fallback` with a one-line note."""
 
+    def brief(self, topic: str, passages: list[Passage], offline: Brief) -> Brief:
+        """`offline` with prose written from `passages` (the chunks it cites); on failure, with a note."""
+
 
 def clean_question(question: str | None, max_chars: int) -> str:
     """Whitespace-normalised question; empty -> InvalidQuestion; very long -> its first max_chars."""
@@ -99,8 +102,14 @@ class BriefingService:
     def brief(self, topic: str) -> Brief:
         """A structured, cited pre-visit brief on a visit, country or topic."""
         started = time.perf_counter()
-        brief = self.briefs.build(clean_topic(topic, self.max_question_chars))
-        brief.timings_ms = {"total": round((time.perf_counter() - started) * 1000, 1)}
+        topic = clean_topic(topic, self.max_question_chars)
+        brief, passages = self.briefs.build_with_evidence(topic)
+        timings = {"build": (time.perf_counter() - started) * 1000}
+        if self.generator is not None and not brief.empty:
+            brief = self.generator.brief(topic, passages, brief)
+            timings["generate"] = (time.perf_counter() - started) * 1000 - timings["build"]
+        timings["total"] = (time.perf_counter() - started) * 1000
+        brief.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         return brief
 
     def sources(self) -> list[SourceSummary]:

@@ -1,0 +1,282 @@
+"""The optional language-model generator: OpenAI or any OpenAI-compatible endpoint (base URL).
+
+The model writes prose from the retrieved chunks, which go into the prompt numbered and fenced
+as data. Its output passes the grounding guard before anyone sees it. Whatever goes wrong (no
+answer within the time budget, rate limits, server errors, a cut-off or filtered or malformed
+reply, too little of the reply supported by the sources) the user gets the offline answer with
+a one-line note saying why, never a traceback."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+
+import openai
+
+from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
+from briefbot.brief import Brief, BriefItem
+from briefbot.compose import source_ref
+from briefbot.grounding import CheckedSentence, GroundingGuard
+from briefbot.prompts import PromptLibrary
+from briefbot.settings import Settings
+from retrieval.embedder import Embedder
+from retrieval.types import Passage
+
+log = logging.getLogger(__name__)
+
+_BACKOFF_SECONDS = 0.5  # first retry without a Retry-After header; doubles each time
+_MIN_ATTEMPT_SECONDS = 0.5  # no point starting an attempt with less time than this left
+
+
+class GenerationFailed(Exception):
+    """The model gave no usable answer; `reason` is short and fit to show a person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OpenAIGenerator:
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        *,
+        model: str,
+        prompts: PromptLibrary,
+        guard: GroundingGuard,
+        timeout: float = 20.0,
+        max_retries: int = 2,
+        budget_seconds: float = 25.0,
+        max_sentences: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.prompts = prompts
+        self.guard = guard
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.budget_seconds = budget_seconds
+        self.max_sentences = max_sentences
+        self._sleep = sleep
+
+    # --- answers
+
+    def answer(
+        self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None
+    ) -> Answer:
+        """The model's answer to `question` from `passages`, checked; else `fallback` with a note."""
+        earlier = f"Earlier question in this thread: {context}\n\n" if context else ""
+        prompt = self.prompts.render(
+            "answer", question=question, sources=fence(passages), context=earlier,
+            max_sentences=str(self.max_sentences),
+        )  # fmt: skip
+        try:
+            checked = self._checked(prompt, passages)
+        except GenerationFailed as failure:
+            return fallback.model_copy(update={"note": unavailable_note(failure.reason)})
+        numbers = _ArticleNumbers()
+        kept = [_answer_sentence(s, passages, numbers) for s in checked if s.passed]
+        removed = [_answer_sentence(s, passages, None) for s in checked if not s.passed]
+        note = ""
+        if removed:
+            verb = "was" if len(removed) == 1 else "were"
+            note = f"{_count(len(removed), 'sentence')} of the model's answer that the sources did not support {verb} removed."
+        return Answer(
+            question=fallback.question, sentences=kept, sources=numbers.sources, mode="llm",
+            model=self.model, note=note, unsupported=removed,
+        )  # fmt: skip
+
+    # --- briefs
+
+    def brief(self, topic: str, passages: list[Passage], offline: Brief) -> Brief:
+        """`offline` with its bottom line written by the model from the chunks the brief cites."""
+        prompt = self.prompts.render(
+            "brief", topic=topic, sources=fence(passages), max_sentences="2-3"
+        )
+        try:
+            checked = self._checked(prompt, passages)
+        except GenerationFailed as failure:
+            return offline.model_copy(update={"note": unavailable_note(failure.reason)})
+        numbers = {s.source_id: s.number for s in offline.sources}
+        items = []
+        for s in (s for s in checked if s.passed):
+            citations = [
+                _citation(numbers[passages[n - 1].meta.source_id], passages[n - 1], s, n) for n in s.cited
+            ]
+            items.append(BriefItem(text=s.text, citations=citations))
+        brief = offline.model_copy(deep=True, update={"mode": "llm", "model": self.model})
+        brief.section("bottom_line").items = items
+        return brief
+
+    # --- the model call
+
+    def _checked(self, prompt: str, passages: list[Passage]) -> list[CheckedSentence]:
+        output = self._complete(prompt)
+        checked = self.guard.check(output, passages)
+        for s in checked:
+            log.debug("grounding: %s -> %s (%s)", s.text[:80], "kept" if s.passed else "removed", s.detail)
+        if not self.guard.enough(checked):
+            kept = sum(s.passed for s in checked)
+            raise GenerationFailed(
+                f"only {kept} of its {_count(len(checked), 'sentence')} could be checked against the sources"
+            )
+        return checked
+
+    def _complete(self, prompt: str) -> str:
+        """The model's reply text, within the time budget, retrying rate limits and server errors."""
+        messages = [
+            {"role": "system", "content": self.prompts.load("system")},
+            {"role": "user", "content": prompt},
+        ]
+        deadline = time.monotonic() + self.budget_seconds
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining < _MIN_ATTEMPT_SECONDS:
+                raise GenerationFailed(f"no answer within {self.budget_seconds:g} s")
+            delay = None
+            try:
+                response = self.client.with_options(
+                    timeout=min(self.timeout, remaining), max_retries=0
+                ).chat.completions.create(model=self.model, messages=messages, temperature=0)
+                return self._reply_text(response)
+            except openai.APITimeoutError:
+                reason = f"no answer within {min(self.timeout, remaining):.0f} s"
+            except openai.RateLimitError as exc:
+                reason, delay = "rate limited", retry_after(exc.response)
+            except openai.InternalServerError as exc:
+                reason, delay = f"server error {exc.status_code}", retry_after(exc.response)
+            except openai.APIConnectionError:
+                reason = "could not connect"
+            except openai.APIStatusError as exc:  # 400/401/403/404...: retrying will not help
+                log.warning("language model refused the request: HTTP %s", exc.status_code)
+                raise GenerationFailed(f"the request was refused (HTTP {exc.status_code})") from None
+            except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as exc:
+                log.warning("language model reply could not be read: %s", type(exc).__name__)
+                raise GenerationFailed("its reply could not be read") from None
+            log.warning("language model attempt %d failed: %s", attempt + 1, reason)
+            if attempt >= self.max_retries:
+                raise GenerationFailed(reason)
+            wait = delay if delay is not None else _BACKOFF_SECONDS * 2**attempt
+            if time.monotonic() + wait + _MIN_ATTEMPT_SECONDS > deadline:
+                raise GenerationFailed(f"{reason}; retrying after {wait:g} s would exceed the time budget")
+            self._sleep(wait)
+            attempt += 1
+
+    def _reply_text(self, response) -> str:
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            log.info(
+                "language model %s used %s prompt + %s completion tokens",
+                getattr(response, "model", None) or self.model, usage.prompt_tokens, usage.completion_tokens,
+            )  # fmt: skip
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise GenerationFailed("its reply held no answer")
+        choice = choices[0]
+        if choice.finish_reason == "length":
+            raise GenerationFailed("its reply was cut off at the length limit")
+        if choice.finish_reason == "content_filter":
+            raise GenerationFailed("its reply was withheld by a content filter")
+        content = choice.message.content if choice.message is not None else None
+        if not isinstance(content, str) or not content.strip():
+            raise GenerationFailed("its reply was empty")
+        return content
+
+
+def build_generator(settings: Settings, embedder: Embedder) -> OpenAIGenerator:
+    """The generator the settings describe (only called when an API key is configured)."""
+    client = openai.OpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url or None,
+        timeout=settings.openai_timeout,
+        max_retries=0,  # retries are ours: they must honour Retry-After within the time budget
+    )
+    return OpenAIGenerator(
+        client,
+        model=settings.openai_model,
+        prompts=PromptLibrary(settings.prompts_dir),
+        guard=GroundingGuard(embedder),
+        timeout=settings.openai_timeout,
+        max_retries=settings.openai_max_retries,
+        budget_seconds=settings.llm_budget_seconds,
+        max_sentences=settings.answer_max_sentences,
+    )
+
+
+def fence(passages: list[Passage]) -> str:
+    """The passages numbered from 1, each fenced as quoted data; fence look-alikes inside are defused."""
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        attrs = [f'n="{n}"']
+        for key, value in (("title", p.meta.title), ("outlet", p.meta.outlet), ("date", p.meta.published)):
+            if value:
+                attrs.append(f'{key}="{_defuse(value)}"')
+        blocks.append(f"<source {' '.join(attrs)}>\n{_defuse(p.text.strip())}\n</source>")
+    return "\n\n".join(blocks)
+
+
+def _defuse(text: str) -> str:
+    """Source text cannot open or close a fence: `<source` / `</source` lose their angle bracket."""
+    return text.replace('"', "'").replace("<source", "‹source").replace("</source", "‹/source")
+
+
+def retry_after(response) -> float | None:
+    """Seconds the server asked us to wait (Retry-After-Ms, Retry-After in seconds or as a date)."""
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if headers.get("retry-after-ms"):
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def unavailable_note(reason: str) -> str:
+    return f"The language model was unavailable ({reason}); this is the offline summary."
+
+
+class _ArticleNumbers:
+    """Numbers articles [1], [2]... in the order the answer first cites them."""
+
+    def __init__(self) -> None:
+        self.sources: list[SourceRef] = []
+
+    def number(self, p: Passage) -> int:
+        for s in self.sources:
+            if s.source_id == p.meta.source_id:
+                return s.number
+        self.sources.append(source_ref(len(self.sources) + 1, p.meta))
+        return len(self.sources)
+
+
+def _answer_sentence(s: CheckedSentence, passages: list[Passage], numbers: _ArticleNumbers | None) -> AnswerSentence:
+    citations = []
+    if numbers is not None:
+        citations = [_citation(numbers.number(passages[n - 1]), passages[n - 1], s, n) for n in s.cited]
+    check = GroundingCheck(method=GroundingGuard.METHOD, support=round(s.support, 3), passed=s.passed, detail=s.detail)
+    return AnswerSentence(text=s.text, citations=citations, check=check)
+
+
+def _citation(number: int, p: Passage, s: CheckedSentence, n: int) -> Citation:
+    best = s.evidence.get(n)
+    if best is None:
+        return Citation(number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=p.start, end=p.end)
+    return Citation(
+        number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=best.start, end=best.end,
+        quote=best.text,
+    )  # fmt: skip
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
