@@ -56,3 +56,19 @@ def test_follow_up_uses_the_earlier_question_as_context(seed_service):
     answer = seed_service.ask("and on trade?", context="What was agreed on connectivity?")
     assert not answer.refused
     assert "trade" in answer.text.lower()
+
+
+def test_ask_through_a_configured_model_says_who_wrote_it(tmp_path):
+    from tests.core.test_llm import API_KEY, GOOD, GOOD_AT, answering
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as model:
+        model.then(answering((GOOD, GOOD_AT)))
+        result = run(
+            ["ask", "What was agreed on connectivity?"], tmp_path, BRIEFBOT_OPENAI_API_KEY=API_KEY,
+            BRIEFBOT_OPENAI_BASE_URL=model.base_url, BRIEFBOT_OPENAI_MODEL="fake-gpt",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert GOOD in result.stdout and "[1]" in result.stdout
+    assert "written by fake-gpt, citations checked" in result.stdout
+    assert API_KEY not in result.stdout + result.stderr
