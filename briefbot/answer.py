@@ -44,10 +44,11 @@ class GroundingCheck(BaseModel):
     detail: str = ""
 
 
-class AnswerSentence(BaseModel):
-    text: str  # the sentence without its citation markers
+class CitedText(BaseModel):
+    """A statement and the citations that back it (an answer's sentence, a brief's bullet)."""
+
+    text: str  # without citation markers
     citations: list[Citation] = Field(default_factory=list)
-    check: GroundingCheck | None = None
 
     @property
     def numbers(self) -> list[int]:
@@ -56,6 +57,10 @@ class AnswerSentence(BaseModel):
     def rendered(self) -> str:
         marks = "".join(f"[{n}]" for n in self.numbers)
         return f"{self.text} {marks}".rstrip()
+
+
+class AnswerSentence(CitedText):
+    check: GroundingCheck | None = None
 
 
 class Answer(BaseModel):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from briefbot.answer import Citation, SourceRef
+from briefbot.answer import Citation, CitedText, SourceRef
 from briefbot.compose import OfflineComposer, citation, source_ref
 from briefbot.dates import DateMention, find_dates
 from briefbot.errors import InvalidQuestion
@@ -83,19 +83,9 @@ _WORD = re.compile(r"[A-Za-z]+")
 _GLUE = {"of", "and", "the", "to", "in", "for", "by"}
 
 
-class BriefItem(BaseModel):
-    text: str
-    citations: list[Citation] = Field(default_factory=list)
+class BriefItem(CitedText):
     group: str = ""  # the area of cooperation, or the date label on the timeline
     note: str = ""  # e.g. how a relative date was resolved
-
-    @property
-    def numbers(self) -> list[int]:
-        return sorted({c.number for c in self.citations})
-
-    def rendered(self) -> str:
-        marks = "".join(f"[{n}]" for n in self.numbers)
-        return f"{self.text} {marks}".rstrip()
 
 
 class BriefSection(BaseModel):
