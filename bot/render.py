@@ -3,7 +3,8 @@
 Everything that comes from a source or a user goes through `escape()` before it reaches mrkdwn,
 so text such as `<!channel>`, `<@U123>` or `<http://x|click>` is shown as typed and can never
 ping anyone or forge a link. The only `<...>` sequences in our output are the ones built here:
-links to a source's http(s) URL and the asker's user mention.
+links to a source's http(s) URL and the asker's user mention. Every mrkdwn text object is
+`verbatim`, so Slack does not turn a bare URL or channel name in a source into a link either.
 """
 
 from __future__ import annotations
@@ -141,12 +142,19 @@ def pack_lines(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
 # ---------------------------------------------------------------- blocks
 
 
+def mrkdwn(text: str) -> dict:
+    """A mrkdwn text object with `verbatim`: Slack then does not auto-link bare URLs or channel
+    names, nor parse mentions, in the text; only the `<...>` we build (a source's link, the
+    asker's mention) stay live. A source saying "see https://evil.example" shows it as typed."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def context(*texts: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+    return {"type": "context", "elements": [mrkdwn(t) for t in texts]}
 
 
 def context_blocks(lines: list[str]) -> list[dict]:
