@@ -35,8 +35,17 @@ TRUNCATED = "(The answer goes on beyond what fits here; a narrower question give
 GENERIC_ERROR = "Sorry, something went wrong while answering. The details are in the bot's log."
 BRIEF_ERROR = "Sorry, something went wrong while preparing the brief. The details are in the bot's log."
 BRIEF_FILE_NOTE = "The full brief, every item with its citations, is in the attached file `{filename}`."
+# When the file cannot be attached, the message that announced it is corrected to say where the text went.
+PAGES_NOTE = "The answer is long: it follows in full in the next messages."
+PAGES_CUT_NOTE = "The answer is long: its first {pages} parts follow in the next messages; a narrower question gives a shorter answer."
+BRIEF_PAGES_NOTE = "The full brief, every item with its citations, follows in this thread."
+BRIEF_PAGES_CUT_NOTE = "The first {pages} parts of the full brief follow in this thread; a narrower topic gives a shorter brief."
 BRIEF_TRUNCATED = "(The brief goes on beyond what fits here; a narrower topic gives a shorter brief.)"
 BRIEF_INVITE_NOTE = "Invite @briefbot to this channel (/invite @briefbot) to get the full brief as a Markdown file."
+REPLY_LINK_GONE = (
+    "Slack no longer takes replies to your {command} (its reply link lasts 30 minutes and 5 replies), "
+    "so briefbot sends the {what} here, where only you can see it."
+)
 
 
 def answer_metadata(answer: Answer) -> dict:
@@ -199,6 +208,18 @@ class ChannelTarget:
             unfurl_media=False,
         )
 
+    def _restate(self, message: Message, metadata: dict) -> None:
+        """Replace the message already posted (best effort: the text that follows matters more)."""
+        if not self.ts:
+            return
+        try:
+            self.client.chat_update(
+                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks, metadata=metadata,
+                link_names=False,
+            )
+        except SlackApiError as exc:
+            log.warning("could not correct the message's note: %s", exc.response.get("error"))
+
     def _ephemeral(self, message: Message) -> None:
         self.client.chat_postEphemeral(
             channel=self.channel, user=self.user, thread_ts=self.thread_ts, text=message.text, blocks=message.blocks,
@@ -216,6 +237,10 @@ class ChannelTarget:
             )
         except Exception as exc:  # e.g. the app lacks files:write: post the remaining pages instead
             log.warning("file upload failed (%s); posting the answer in pages", _error_name(exc))
+            cut = len(fallback) > MAX_FALLBACK_PAGES
+            note = PAGES_CUT_NOTE.format(pages=MAX_FALLBACK_PAGES) if cut else PAGES_NOTE
+            head = render.render_head(answer, note, asked_by=self.asked_by, show_question=self.show_question)
+            self._restate(head, answer_metadata(answer))  # it announced a file that is not coming
             for page in fallback[:MAX_FALLBACK_PAGES]:
                 self._post(page, thread_ts=thread_ts)
             if len(fallback) > MAX_FALLBACK_PAGES:
@@ -226,7 +251,9 @@ class SlashTarget(ChannelTarget):
     """`/ask`: in the channel (placeholder posted with the bot token, then updated), or only for
     the asker (`ephemeral`: the ack said "Searching...", the answer replaces it via response_url).
     When the bot may not post in the channel (a private channel it is not in, a DM between
-    people) or the response_url is spent, the other path is taken."""
+    people) or the response_url is spent, the other path is taken; when the answer cannot go
+    through the response_url (expired, used up, refused), it comes from the bot token, only for
+    the asker, after a short note saying why."""
 
     def __init__(
         self,
@@ -259,11 +286,23 @@ class SlashTarget(ChannelTarget):
         if len(pages) > MAX_PAGES:  # no file upload without the bot in the channel: the head only
             pages = [render.render_head(answer, LONG_NOTE, asked_by=self.user, show_question=True)]
         response_type = "ephemeral" if self.ephemeral else "in_channel"
+        told = False
         for i, page in enumerate(pages):
             if self.response_url.send(page, response_type=response_type, replace_original=self.ephemeral and i == 0):
                 continue
-            # spent, expired or refused: the bot token can still show it to the asker
+            # spent, expired or refused: the bot token can still show it to the asker, who is told why
+            if not told:
+                self._tell_reply_link_gone("/ask", "answer")
+                told = True
             self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=page.text, blocks=page.blocks)
+
+    def _tell_reply_link_gone(self, command: str, what: str) -> None:
+        log.info("response_url spent or expired for %s in %s: posting with the bot token", command, self.channel)
+        note = render.short_message(REPLY_LINK_GONE.format(command=command, what=what))
+        try:
+            self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=note.text, blocks=note.blocks)
+        except SlackApiError as exc:  # the answer itself is still tried
+            log.warning("could not post the reply-link note: %s", exc.response.get("error"))
 
     def fail(self, text: str) -> None:
         if not self.via_url:
@@ -309,6 +348,7 @@ class BriefTarget(SlashTarget):
         if self.via_url:
             message = render.render_brief(brief, asked_by=self.user, file_note=None if brief.empty else BRIEF_INVITE_NOTE)
             if not self.response_url.send(message, response_type="in_channel"):
+                self._tell_reply_link_gone("/brief", "brief")
                 self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=message.text, blocks=message.blocks)
             return
         filename = render.brief_filename(brief)
@@ -337,6 +377,9 @@ class BriefTarget(SlashTarget):
         except Exception as exc:  # e.g. the app lacks files:write: the full brief in the summary's thread
             log.warning("brief file upload failed (%s); posting the full brief in the thread", _error_name(exc))
             pages = render.render_brief_pages(brief)
+            cut = len(pages) > MAX_FALLBACK_PAGES
+            note = BRIEF_PAGES_CUT_NOTE.format(pages=MAX_FALLBACK_PAGES) if cut else BRIEF_PAGES_NOTE
+            self._restate(render.render_brief(brief, asked_by=self.user, file_note=note), brief_metadata(brief))
             thread = self.thread_ts or self.ts
             for page in pages[:MAX_FALLBACK_PAGES]:
                 self._post(page, thread_ts=thread)

@@ -76,8 +76,26 @@ def test_slash_answer_falls_back_to_the_bot_token_when_the_response_url_fails(fa
     target.start()
     target.finish(make_answer(["Signed by Dar."]))
     assert fake_slack.calls("response_url")
-    ephemeral = fake_slack.calls("chat.postEphemeral")[0].params
+    note, ephemeral = [c.params for c in fake_slack.calls("chat.postEphemeral")]
+    assert note["user"] == "U1" and "Slack no longer takes replies to your /ask" in note["text"]
     assert ephemeral["user"] == "U1" and "Signed by Dar." in all_text(ephemeral["blocks"])
+
+
+def test_work_that_outlives_the_response_url_is_posted_with_the_bot_token_and_the_user_is_told(fake_slack):
+    now = [1000.0]
+    url = ResponseUrl(fake_slack.response_url("slow"), clock=lambda: now[0])
+    target = SlashTarget(client_for(fake_slack), channel="C1", user="U1", ephemeral=True, response_url=url,
+                         question="Who signed?")
+    target.start()
+    now[0] += 31 * 60  # the answer took longer than Slack's 30 minutes
+    target.finish(make_answer(["Signed by Dar."], question="Who signed?"))
+    assert not fake_slack.calls("response_url")  # an expired URL is not even tried
+    note, answer = [c.params for c in fake_slack.calls("chat.postEphemeral")]
+    assert note["channel"] == "C1" and note["user"] == "U1"
+    assert "reply link lasts 30 minutes" in note["text"] and "only you can see it" in note["text"]
+    assert answer["user"] == "U1" and "Signed by Dar." in all_text(answer["blocks"])
+    assert "Who signed?" in all_text(answer["blocks"])  # with the question it answers
+    assert not fake_slack.calls("chat.postMessage")  # an ephemeral answer never lands in the channel
 
 
 def test_earlier_question_skips_fragments_and_reads_our_answers_metadata():
@@ -93,3 +111,55 @@ def test_earlier_question_skips_fragments_and_reads_our_answers_metadata():
     assert earlier_question(messages, "1.0", "UB") is None
     assert earlier_question(messages[2:3], "5.0", "UB") == "and on trade?"  # only fragments: the first
     assert stands_alone("Who signed the action plan?") and not stands_alone("and on trade?")
+
+
+def test_the_pages_of_a_60k_answer_lose_nothing(fake_slack):
+    fake_slack.script("files.getUploadURLExternal", {"ok": False, "error": "missing_scope"})
+    target = ChannelTarget(client_for(fake_slack), channel="C1", user="U1", thread_ts="1700000000.000001")
+    target.start()
+    target.finish(huge_answer())
+    pages = [c.params for c in fake_slack.calls("chat.postMessage")[1:]]
+    text = "\n".join(all_text(p["blocks"]) for p in pages)
+    assert text.count("The delegations reviewed") == 95 * 8 and "[40] <https://e.com/40|Title 40>" in text
+    assert "goes on beyond what fits" not in text  # all of it fitted: no truncation notice
+    first, corrected = [c.params for c in fake_slack.calls("chat.update")]
+    assert "attached file" in all_text(first["blocks"])
+    head = all_text(corrected["blocks"])  # the head no longer promises a file that is not coming
+    assert "attached file" not in head and "follows in full in the next messages" in head
+    assert_within_limits(corrected)
+
+
+def test_a_60k_brief_is_one_summary_within_limits_plus_the_whole_brief_as_a_file_or_pages(fake_slack):
+    from bot.delivery import BriefTarget
+    from briefbot.brief import SECTIONS
+    from tests.bot.test_brief_command import huge_brief
+
+    brief = huge_brief("Trade and transport")
+    markdown = brief.to_markdown()
+    assert len(markdown) > 60_000
+    target = BriefTarget(client_for(fake_slack), channel="C1", user="U0ASKER",
+                         response_url=ResponseUrl(fake_slack.response_url("b")), topic=brief.topic)
+    target.start()
+    target.finish(brief)
+    assert_within_limits(fake_slack.calls("chat.update")[0].params)
+    [uploaded] = fake_slack.uploads.values()
+    assert uploaded.decode("utf-8") == markdown  # the whole brief, nothing cut
+
+    fake_slack.script("files.getUploadURLExternal", {"ok": False, "error": "missing_scope"})
+    target = BriefTarget(client_for(fake_slack), channel="C2", user="U0ASKER",
+                         response_url=ResponseUrl(fake_slack.response_url("b2")), topic=brief.topic)
+    target.start()
+    target.finish(brief)
+    pages = [c.params for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "C2"][1:]
+    for page in pages:
+        assert_within_limits(page)
+    text = "\n".join(all_text(p["blocks"]) for p in pages)
+    for key, _ in SECTIONS:
+        for i in range(6):
+            assert text.count(f"({key} {i})") == 1, (key, i)  # every item, once
+    # 60 sources with 1000-character URLs do not fit in 10 messages: the cut is said, not silent
+    assert len(pages) == 11 and all_text(pages[-1]["blocks"]).startswith("(The brief goes on beyond what fits here")
+    summary = [c.params for c in fake_slack.calls("chat.update") if c.params["channel"] == "C2"][-1]
+    assert_within_limits(summary)
+    assert "The first 10 parts of the full brief follow in this thread" in all_text(summary["blocks"])
+    assert "attached file" not in all_text(summary["blocks"])
