@@ -276,3 +276,93 @@ def test_ten_concurrent_questions_are_each_answered_once(running_bot):
     assert sorted(c.params["channel"] for c in updates) == sorted(channels)
     assert len(fake.calls("chat.postMessage")) == 10
     assert all("Nurtleu" in all_text(c.params["blocks"]) for c in updates)
+
+
+def test_a_signed_request_replayed_byte_for_byte_within_five_minutes_is_answered_once(running_bot):
+    """An attacker (or a proxy) resends a captured request, signature and all: it still passes the
+    signature and timestamp check, so only de-duplication stops a second answer."""
+    import json
+    from urllib.parse import urlencode
+
+    from tests.bot.conftest import sign
+
+    fake, slack = running_bot.fake, running_bot.slack
+    four_minutes_ago = int(time.time()) - 4 * 60
+    ts = fake.add_message("C0GENERAL", f"<@{BOT_USER_ID}> Who signed the action plan?")
+    event = json.dumps({
+        "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0BRIEFBOT", "event_id": "EvCAPTURED",
+        "event_time": four_minutes_ago,
+        "event": {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> Who signed the action plan?",
+                  "ts": ts, "event_ts": ts, "channel": "C0GENERAL"},
+    })
+    command = urlencode({
+        "team_id": "T0FAKE", "channel_id": "C0OTHER", "user_id": "U0ASKER", "command": "/ask",
+        "text": "What was agreed on connectivity?", "response_url": fake.response_url("captured"),
+        "trigger_id": "4242.1.captured",
+    })
+    captured = [
+        (event, "application/json", sign(event, timestamp=four_minutes_ago)),
+        (command, "application/x-www-form-urlencoded", sign(command, timestamp=four_minutes_ago)),
+    ]
+    for body, content_type, headers in captured:
+        for _ in range(3):  # the original, then two identical copies
+            reply = slack.post(body, content_type, headers=headers, signed=False)
+            assert reply.status == 200 and reply.seconds < 1.5
+    fake.wait_calls("chat.update", 2)
+    running_bot.idle()
+    time.sleep(0.3)
+    assert sorted(c.params["channel"] for c in fake.calls("chat.postMessage")) == ["C0GENERAL", "C0OTHER"]
+    assert sorted(c.params["channel"] for c in fake.calls("chat.update")) == ["C0GENERAL", "C0OTHER"]
+
+
+def test_ten_questions_at_once_in_one_channel_each_get_their_own_answer_once(running_bot):
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake, slack = running_bot.fake, running_bot.slack
+    questions = [
+        "Who signed the action plan?",
+        "What was agreed on connectivity?",
+        "When will President Tokayev visit Pakistan?",
+        "Which areas does the action plan cover?",
+        "Who accompanied the Kazakh foreign minister?",
+        "What did the two sides say about trade and investment?",
+        "What is the population of Mars?",
+        "What did the Velmora harbour authority ban?",
+        "When was the last visit of a Kazakh head of state?",
+        "Who did Nurtleu meet in Islamabad?",
+    ]
+    with ThreadPoolExecutor(10) as pool:
+        sent = list(pool.map(lambda q: slack.mention(q, channel="C0BUSY"), questions))
+    assert all(reply.status == 200 and reply.seconds < 2.0 for reply, _ in sent)
+    fake.wait_calls("chat.update", 10, timeout=120)
+    running_bot.idle(120)
+    time.sleep(0.3)
+    placeholders = fake.calls("chat.postMessage")
+    updates = fake.calls("chat.update")
+    assert len(placeholders) == 10 and len(updates) == 10
+    assert len({c.params["ts"] for c in updates}) == 10  # ten different messages, none updated twice
+    asked_in = {ts: question for question, (_, ts) in zip(questions, sent)}
+    for update in updates:
+        thread = fake.message("C0BUSY", update.params["ts"])["thread_ts"]
+        assert update.params["metadata"]["event_payload"]["question"] == asked_in.pop(thread)  # its own question
+    assert asked_in == {}  # every question answered, in its own thread
+    assert not fake.calls("chat.postEphemeral")  # no errors, no "busy"
+
+
+def test_an_ask_that_outlives_its_response_url_is_answered_with_the_bot_token_and_the_user_is_told(
+    tmp_path, fake_slack, bot_service
+):
+    running = start_bot(bot_settings(tmp_path, fake_slack, slack_ephemeral=True), bot_service, fake_slack)
+    try:
+        fake_slack.response_url_status = 404  # what Slack answers on an expired response_url ("expired_url")
+        reply = running.slack.command("Who signed the action plan?", response_key="expired")
+        assert reply.status == 200 and reply.json()["text"] == SEARCHING
+        note, answer = [c.params for c in fake_slack.wait_calls("chat.postEphemeral", 2)]
+        running.idle()
+    finally:
+        stop_bot(running)
+    assert [c.params["key"] for c in fake_slack.calls("response_url")] == ["expired"]  # tried once, refused
+    assert note["user"] == answer["user"] == "U0ASKER" and note["channel"] == answer["channel"] == "C0GENERAL"
+    assert "Slack no longer takes replies to your /ask" in note["text"]
+    assert "Nurtleu" in all_text(answer["blocks"]) and "[1]" in all_text(answer["blocks"])
+    assert not fake_slack.calls("chat.postMessage")  # still only for the asker
