@@ -25,7 +25,7 @@ from briefbot.settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 3000
-SETUP_HINT = "See bot/README_slack.md (\"Install the Slack app\") for where to find each value."
+SETUP_HINT = "See README.md, section \"Slack\" (Install), for where to find each value."
 
 
 def missing_settings(settings: Settings) -> list[str]:
