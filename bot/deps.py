@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.answering import Answerer
 from bot.dedupe import SeenKeys
 from bot.feedback import FeedbackStore
+from bot.render import short_message, slack_to_plain
 
 NOT_ENABLED_CHANNEL = (
     "Sorry, briefbot is not enabled in this channel. Ask the person who runs briefbot to add it, "
@@ -43,3 +44,19 @@ class Bot:
 
 def is_dm(channel: str | None, channel_type: str | None = None) -> bool:
     return channel_type == "im" or (channel or "").startswith("D")
+
+
+def slash_command_text(ack, command: dict, bot: Bot, usage: str) -> str | None:
+    """A slash command's text, or None after acking (only for the asker) with the refusal for a
+    channel or user not allowed, or with `usage` when the text is empty."""
+    channel, user = command.get("channel_id", ""), command.get("user_id", "")
+    refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel))
+    if refusal:
+        ack(text=refusal, response_type="ephemeral")
+        return None
+    text = slack_to_plain(command.get("text", ""))
+    if not text:
+        message = short_message(usage)  # escaped: "<topic>" is not a Slack link
+        ack(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        return None
+    return text

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 
 from bot.answering import Job
 from bot.delivery import ResponseUrl, SlashTarget
-from bot.deps import Bot, is_dm
-from bot.render import SEARCHING, slack_to_plain
+from bot.deps import Bot, slash_command_text
+from bot.render import SEARCHING
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +20,10 @@ USAGE = 'Usage: /ask QUESTION, e.g. "/ask What was agreed on connectivity?"'
 def register(app: App, bot: Bot) -> None:
     @app.command("/ask")
     def on_ask(ack: Ack, command: dict, client: WebClient) -> None:
+        question = slash_command_text(ack, command, bot, USAGE)
+        if question is None:
+            return
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
-        refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel))
-        if refusal:
-            ack(text=refusal, response_type="ephemeral")
-            return
-        question = slack_to_plain(command.get("text", ""))
-        if not question:
-            ack(text=USAGE, response_type="ephemeral")
-            return
         if bot.ephemeral:
             ack(text=SEARCHING, response_type="ephemeral")  # only the asker sees it; the answer replaces it
         else:

@@ -15,8 +15,7 @@ from slack_sdk import WebClient
 
 from bot.answering import BriefJob
 from bot.delivery import BriefTarget, ResponseUrl
-from bot.deps import Bot, is_dm
-from bot.render import short_message, slack_to_plain
+from bot.deps import Bot, slash_command_text
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +25,10 @@ USAGE = "Usage: /brief <visit, country or topic>, e.g. /brief President Tokayev'
 def register(app: App, bot: Bot) -> None:
     @app.command("/brief")
     def on_brief(ack: Ack, command: dict, client: WebClient) -> None:
+        topic = slash_command_text(ack, command, bot, USAGE)
+        if topic is None:
+            return
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
-        refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel))
-        if refusal:
-            ack(text=refusal, response_type="ephemeral")
-            return
-        topic = slack_to_plain(command.get("text", ""))
-        if not topic:
-            usage = short_message(USAGE)  # escaped: "<visit, ...>" is not a Slack link
-            ack(text=usage.text, blocks=usage.blocks, response_type="ephemeral")
-            return
         ack()
         target = BriefTarget(
             client, channel=channel, user=user, response_url=ResponseUrl(command.get("response_url")), topic=topic
