@@ -33,9 +33,10 @@ _MIN_ATTEMPT_SECONDS = 0.5  # no point starting an attempt with less time than t
 class GenerationFailed(Exception):
     """The model gave no usable answer; `reason` is short and fit to show a person."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, note: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.note = note or unavailable_note(reason)  # what the user reads above the offline answer
 
 
 class OpenAIGenerator:
@@ -76,7 +77,7 @@ class OpenAIGenerator:
         try:
             checked = self._checked(prompt, passages)
         except GenerationFailed as failure:
-            return fallback.model_copy(update={"note": unavailable_note(failure.reason)})
+            return fallback.model_copy(update={"note": failure.note})
         numbers = _ArticleNumbers()
         kept = [_answer_sentence(s, passages, numbers) for s in checked if s.passed]
         removed = [_answer_sentence(s, passages, None) for s in checked if not s.passed]
@@ -99,7 +100,7 @@ class OpenAIGenerator:
         try:
             checked = self._checked(prompt, passages)
         except GenerationFailed as failure:
-            return offline.model_copy(update={"note": unavailable_note(failure.reason)})
+            return offline.model_copy(update={"note": failure.note})
         numbers = {s.source_id: s.number for s in offline.sources}
         items = []
         for s in (s for s in checked if s.passed):
@@ -120,9 +121,11 @@ class OpenAIGenerator:
             log.debug("grounding: %s -> %s (%s)", s.text[:80], "kept" if s.passed else "removed", s.detail)
         if not self.guard.enough(checked):
             kept = sum(s.passed for s in checked)
+            reason = f"{kept} of its {_count(len(checked), 'sentence')} supported"
             raise GenerationFailed(
-                f"only {kept} of its {_count(len(checked), 'sentence')} could be checked against the sources"
-            )
+                reason, note=f"The language model's answer did not hold up against the sources ({reason}); "
+                "this is the offline summary.",
+            )  # fmt: skip
         return checked
 
     def _complete(self, prompt: str) -> str:

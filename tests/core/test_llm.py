@@ -146,7 +146,10 @@ def test_a_mostly_unsupported_answer_falls_back_to_the_offline_summary(llm_servi
     answer = llm_service().ask(QUESTION)
     assert answer.mode == "offline" and "pipeline" not in answer.text
     assert answer.sentences and all(s.citations for s in answer.sentences)
-    assert answer.note.startswith("The language model was unavailable (only 1 of its 3 sentences")
+    assert answer.note == (
+        "The language model's answer did not hold up against the sources (1 of its 3 sentences supported); "
+        "this is the offline summary."
+    )
 
 
 def test_429_with_retry_after_is_retried_after_that_delay(llm_service, fake_openai):
