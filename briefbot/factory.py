@@ -48,7 +48,11 @@ def build_service(
     generator: Generator | None = None,
     ingest_if_empty: bool = True,
 ) -> BriefingService:
-    embedder = embedder or MiniLMEmbedder(batch_size=settings.embedding_batch_size)
+    embedder = embedder or MiniLMEmbedder(
+        batch_size=settings.embedding_batch_size,
+        backend=settings.embedding_backend,
+        cache_dir=settings.model_cache_dir,
+    )
     store = ChunkStore(chroma_client(settings), settings.collection, embedder.name)
     retriever = HybridRetriever(store, embedder)
     scorer = SentenceScorer(embedder, retriever.lexical)

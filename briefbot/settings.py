@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
 
     # --- embeddings and chunking
     embedding_batch_size: int = 64
+    embedding_backend: Literal["onnx", "torch"] = "onnx"
+    model_cache_dir: Path | None = None  # the exported ONNX model; default: ~/.cache/briefbot
     chunk_sentences: int = 4
     chunk_overlap: int = 1
     chunk_max_chars: int = 1200
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @field_validator(
-        "chroma_path", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
+        "chroma_path", "model_cache_dir", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "feedback_path",
         mode="before",
     )

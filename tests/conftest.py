@@ -23,10 +23,10 @@ def _clean_environment(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def embedder():
+def embedder(tmp_path_factory):
     from retrieval.embedder import MiniLMEmbedder
 
-    return MiniLMEmbedder()
+    return MiniLMEmbedder(cache_dir=tmp_path_factory.mktemp("model-cache"))
 
 
 def make_settings(data_dir: Path, sources_dir: Path = SEEDS, **overrides) -> Settings:
