@@ -149,6 +149,13 @@ class MiniLMEmbedder:
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+def chunk_vector(sentence_vectors: np.ndarray) -> np.ndarray:
+    """A chunk is searched by the normalised mean of its sentences' embeddings."""
+    mean = sentence_vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else mean
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "briefbot"

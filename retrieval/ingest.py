@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from retrieval.chunking import chunk_document
-from retrieval.embedder import Embedder
+from retrieval.embedder import Embedder, chunk_vector
 from retrieval.loaders import BadSourceFile, iter_source_files, load_document
 from retrieval.lock import write_lock
 from retrieval.store import ChunkStore
@@ -173,13 +173,6 @@ class Ingestor:
     def _warn(report: IngestReport, warn, message: str) -> None:
         report.warnings.append(message)
         warn(message)
-
-
-def chunk_vector(sentence_vectors: np.ndarray) -> np.ndarray:
-    """A chunk is searched by the normalised mean of its sentences' embeddings."""
-    mean = sentence_vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm else mean
 
 
 def _source_id(path: Path, root: Path) -> str:

@@ -1,4 +1,4 @@
-"""Hybrid search: dense (Chroma) + lexical BM25 (bm25s), fused by reciprocal rank fusion."""
+"""Hybrid search: dense (Chroma) + lexical BM25 (bm25s), fused by a weighted sum of both scores."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections import Counter
 import bm25s
 import numpy as np
 
-from retrieval.embedder import Embedder
+from retrieval.embedder import Embedder, chunk_vector
 from retrieval.store import ChunkStore, _date_ordinal
 from retrieval.terms import terms
 from retrieval.types import Passage, SearchFilters
@@ -34,6 +34,7 @@ class LexicalIndex:
         if passages:
             self._bm25.index(corpus, show_progress=False)
         self._vocab = set(self._df)
+        self.position = {p.chunk_id: i for i, p in enumerate(passages)}
         self._sorted_vocab = sorted(self._vocab)
 
     def idf(self, term: str) -> float:
@@ -55,13 +56,21 @@ class LexicalIndex:
             i += 1
         return out
 
-    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 of every chunk for the query (0 where the mask excludes it)."""
         q = [t for t in dict.fromkeys(terms(query)) if t in self._vocab]
         if not q or not self.passages:
-            return []
+            return np.zeros(len(self.passages), dtype=np.float32)
         scores = np.asarray(self._bm25.get_scores(q), dtype=np.float32)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
+        return np.where(mask, scores, 0.0) if mask is not None else scores
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.top(self.scores(query, mask), k)
+
+    @staticmethod
+    def top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not len(scores):
+            return []
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
@@ -70,12 +79,12 @@ class LexicalIndex:
 
 class HybridRetriever:
     def __init__(
-        self, store: ChunkStore, embedder: Embedder, *, candidates: int = 30, rrf_k: int = 60
+        self, store: ChunkStore, embedder: Embedder, *, candidates: int = 30, dense_weight: float = 0.5
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
-        self.rrf_k = rrf_k
+        self.dense_weight = dense_weight  # score = w * cosine + (1 - w) * BM25 / the query's best BM25
         self._lexical: LexicalIndex | None = None
         self._generation: str | None = None
         self._lock = threading.Lock()
@@ -105,23 +114,27 @@ class HybridRetriever:
 
         vector = self.embedder.embed([query])[0]
         dense = self.store.query(vector, self.candidates, where)
-        lexical_hits = lexical.search(query, self.candidates, mask)
+        bm25 = lexical.scores(query, mask)
 
-        fused: dict[str, Passage] = {}
-        scores: dict[str, float] = {}
-        for rank, p in enumerate(dense):
-            fused[p.chunk_id] = p
-            scores[p.chunk_id] = 1.0 / (self.rrf_k + rank + 1)
-        for rank, (index, bm25) in enumerate(lexical_hits):
+        # Candidates: the dense top and the BM25 top. Each is then scored on both signals (a BM25
+        # score for every chunk is at hand; a lexical hit's cosine comes from its stored sentence
+        # vectors), so a chunk found by one search only is not ranked as if the other scored it 0.
+        fused: dict[str, Passage] = {p.chunk_id: p for p in dense}
+        for index, _ in lexical.top(bm25, self.candidates):
             base = lexical.passages[index]
-            p = fused.get(base.chunk_id)
-            if p is None:
+            if base.chunk_id not in fused:
                 p = Passage(**{**base.__dict__})
+                if p.sentence_vectors is not None and len(p.sentence_vectors):
+                    p.dense = float(chunk_vector(p.sentence_vectors) @ vector)
                 fused[p.chunk_id] = p
-            p.lexical = bm25
-            scores[p.chunk_id] = scores.get(p.chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        for cid, p in fused.items():
-            p.score = scores[cid]
+        best_bm25 = float(bm25.max()) if len(bm25) else 0.0
+        floor = min((p.dense for p in fused.values() if p.dense is not None), default=0.0)
+        for p in fused.values():
+            index = lexical.position.get(p.chunk_id)
+            p.lexical = float(bm25[index]) if index is not None else 0.0
+            lexical_part = p.lexical / best_bm25 if best_bm25 > 0 else 0.0
+            dense_part = p.dense if p.dense is not None else floor
+            p.score = self.dense_weight * dense_part + (1 - self.dense_weight) * lexical_part
         ranked = sorted(fused.values(), key=lambda p: p.score, reverse=True)
         return ranked[:k]
 
