@@ -68,6 +68,7 @@ def main() -> int:
             corpus = write_corpus(Path(tmp) / f"corpus-{size}", max(1, size // CHUNKS_PER_ARTICLE))
             for mode in args.modes:
                 data = Path(tmp) / f"data-{size}-{mode}"
+                data.mkdir(parents=True)
                 if mode == "embedded":
                     settings = Settings(_env_file=None, data_dir=data)
                     rows.append((size, mode, measure(settings, corpus, embedder, questions)))
