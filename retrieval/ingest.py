@@ -38,6 +38,7 @@ class _Pending:
 
     chunks: list[Chunk] = field(default_factory=list)
     deletions: list[set[str]] = field(default_factory=list)
+    embedded: int = 0  # chunks embedded so far in this ingest, for the progress bar
 
 
 class Ingestor:
@@ -147,7 +148,8 @@ class Ingestor:
             sentence_vectors = self._embed_sentences(part)
             self.store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
             log.debug("stored %d chunks", len(part))
-            bar.set_postfix_str(f"{lo + len(part)} chunks embedded", refresh=False)
+            pending.embedded += len(part)
+            bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
         for stale in pending.deletions:
             self.store.delete(stale)
         pending.chunks.clear()
