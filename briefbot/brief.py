@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from briefbot.answer import Citation, CitedText, SourceRef
-from briefbot.compose import OfflineComposer, citation, source_ref
+from briefbot.compose import OfflineComposer, SourceNumbers, citation
 from briefbot.dates import DateMention, find_dates
 from briefbot.errors import InvalidQuestion
 from briefbot.evidence import EvidenceSentence, near_duplicate, sentences_of
@@ -166,9 +166,6 @@ class BriefBuilder:
         self.max_items = max_items
         self.relevance_ratio = relevance_ratio
 
-    def build(self, topic: str) -> Brief:
-        return self.build_with_evidence(topic)[0]
-
     def build_with_evidence(self, topic: str) -> tuple[Brief, list[Passage]]:
         """The brief and the chunks it cites (for a language model to write its prose from)."""
         topic = " ".join((topic or "").split())
@@ -277,18 +274,14 @@ class _Citer:
     """Numbers sources in order of first citation, across the whole brief."""
 
     def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
-        self.sources: list[SourceRef] = []
+        self.numbers = SourceNumbers()
+
+    @property
+    def sources(self) -> list[SourceRef]:
+        return self.numbers.sources
 
     def cite(self, fact_members: list[EvidenceSentence]) -> list[Citation]:
-        out = []
-        for ev in fact_members:
-            meta = ev.passage.meta
-            if meta.source_id not in self.numbers:
-                self.numbers[meta.source_id] = len(self.numbers) + 1
-                self.sources.append(source_ref(self.numbers[meta.source_id], meta))
-            out.append(citation(self.numbers[meta.source_id], ev))
-        return out
+        return [citation(self.numbers.number(ev.passage.meta), ev) for ev in fact_members]
 
     def item(self, fact: _Fact, **extra) -> BriefItem:
         return BriefItem(text=fact.lead.text, citations=self.cite(fact.members), **extra)

@@ -88,19 +88,26 @@ def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
 
 
 def answer_from(question: str, chosen: list[EvidenceSentence]) -> Answer:
-    numbers: dict[str, int] = {}
-    sources: list[SourceRef] = []
-    sentences: list[AnswerSentence] = []
-    for s in chosen:
-        citations = []
-        for ev in [s, *s.also]:
-            meta = ev.passage.meta
-            if meta.source_id not in numbers:
-                numbers[meta.source_id] = len(numbers) + 1
-                sources.append(source_ref(numbers[meta.source_id], meta))
-            citations.append(citation(numbers[meta.source_id], ev))
-        sentences.append(AnswerSentence(text=s.text, citations=citations))
-    return Answer(question=question, sentences=sentences, sources=sources)
+    numbers = SourceNumbers()
+    sentences = [
+        AnswerSentence(text=s.text, citations=[citation(numbers.number(ev.passage.meta), ev) for ev in [s, *s.also]])
+        for s in chosen
+    ]
+    return Answer(question=question, sentences=sentences, sources=numbers.sources)
+
+
+class SourceNumbers:
+    """Numbers articles [1], [2]... in the order they are first cited, and lists them."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self.sources: list[SourceRef] = []
+
+    def number(self, meta: DocumentMeta) -> int:
+        if meta.source_id not in self._numbers:
+            self._numbers[meta.source_id] = len(self._numbers) + 1
+            self.sources.append(source_ref(self._numbers[meta.source_id], meta))
+        return self._numbers[meta.source_id]
 
 
 def source_ref(number: int, meta: DocumentMeta) -> SourceRef:

@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import openai
 
-from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
+from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck
 from briefbot.brief import Brief, BriefItem
-from briefbot.compose import source_ref
+from briefbot.compose import SourceNumbers
 from briefbot.grounding import CheckedSentence, GroundingGuard
 from briefbot.prompts import PromptLibrary
 from briefbot.settings import Settings
@@ -78,7 +78,7 @@ class OpenAIGenerator:
             checked = self._checked(prompt, passages)
         except GenerationFailed as failure:
             return fallback.model_copy(update={"note": failure.note})
-        numbers = _ArticleNumbers()
+        numbers = SourceNumbers()
         kept = [_answer_sentence(s, passages, numbers) for s in checked if s.passed]
         removed = [_answer_sentence(s, passages, None) for s in checked if not s.passed]
         note = ""
@@ -249,24 +249,10 @@ def unavailable_note(reason: str) -> str:
     return f"The language model was unavailable ({reason}); this is the offline summary."
 
 
-class _ArticleNumbers:
-    """Numbers articles [1], [2]... in the order the answer first cites them."""
-
-    def __init__(self) -> None:
-        self.sources: list[SourceRef] = []
-
-    def number(self, p: Passage) -> int:
-        for s in self.sources:
-            if s.source_id == p.meta.source_id:
-                return s.number
-        self.sources.append(source_ref(len(self.sources) + 1, p.meta))
-        return len(self.sources)
-
-
-def _answer_sentence(s: CheckedSentence, passages: list[Passage], numbers: _ArticleNumbers | None) -> AnswerSentence:
+def _answer_sentence(s: CheckedSentence, passages: list[Passage], numbers: SourceNumbers | None) -> AnswerSentence:
     citations = []
     if numbers is not None:
-        citations = [_citation(numbers.number(passages[n - 1]), passages[n - 1], s, n) for n in s.cited]
+        citations = [_citation(numbers.number(passages[n - 1].meta), passages[n - 1], s, n) for n in s.cited]
     check = GroundingCheck(method=GroundingGuard.METHOD, support=round(s.support, 3), passed=s.passed, detail=s.detail)
     return AnswerSentence(text=s.text, citations=citations, check=check)
 
