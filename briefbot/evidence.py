@@ -94,11 +94,8 @@ class SentenceScorer:
 
     def score(self, question: str, sentences: list[EvidenceSentence]) -> np.ndarray:
         """Sets .dense/.lexical/.score on each sentence (and its vector); returns the question vector."""
-        missing = [s for s in sentences if s.vector is None]  # stored at ingest, normally
-        vectors = self.embedder.embed([question] + [s.text for s in missing])
-        qvec = vectors[0]
-        for s, vec in zip(missing, vectors[1:]):
-            s.vector = vec
+        fill_vectors(self.embedder, sentences)
+        qvec = self.embedder.embed([question])[0]
         # terms the corpus lacks cannot tell sentences apart: they count in coverage(), not here
         vocab = self.vocabulary()
         weights = {t: w for t, w in self.weights(question).items() if vocab.known(t)}
@@ -108,6 +105,14 @@ class SentenceScorer:
             s.lexical = sum(w * _match(t, s) for t, w in weights.items()) / total
             s.score = self.DENSE_WEIGHT * s.dense + (1 - self.DENSE_WEIGHT) * s.lexical
         return qvec
+
+
+def fill_vectors(embedder: Embedder, sentences: list[EvidenceSentence]) -> None:
+    """Embed the sentences that have no vector yet (they are stored at ingest, normally)."""
+    missing = [s for s in sentences if s.vector is None]
+    if missing:
+        for s, vec in zip(missing, embedder.embed([s.text for s in missing])):
+            s.vector = vec
 
 
 def _match(term: str, s: EvidenceSentence) -> float:

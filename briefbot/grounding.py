@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from briefbot.evidence import EvidenceSentence, sentences_of, term_match
+from briefbot.evidence import EvidenceSentence, fill_vectors, sentences_of, term_match
 from retrieval.embedder import Embedder
 from retrieval.sentences import split_sentences
 from retrieval.terms import terms
@@ -90,7 +90,7 @@ class GroundingGuard:
         if not sentences:
             return []
         evidence = {n: sentences_of([p], min_chars=1) for n, p in enumerate(passages, start=1)}
-        self._fill_vectors([e for group in evidence.values() for e in group])
+        fill_vectors(self.embedder, [e for group in evidence.values() for e in group])
         claim_vectors = self.embedder.embed([s.text for s in sentences])
         for s, vec in zip(sentences, claim_vectors):
             self._judge(s, vec, evidence)
@@ -133,12 +133,6 @@ class GroundingGuard:
             s.reason = "the cited source does not support it"
         else:
             s.passed = True
-
-    def _fill_vectors(self, evidence: list[EvidenceSentence]) -> None:
-        missing = [e for e in evidence if e.vector is None]
-        if missing:
-            for e, vec in zip(missing, self.embedder.embed([e.text for e in missing])):
-                e.vector = vec
 
 
 def parse(output: str, provided: int) -> list[CheckedSentence]:

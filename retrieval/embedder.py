@@ -126,7 +126,6 @@ class MiniLMEmbedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
-
     def _embed_onnx(self, texts: list[str]) -> np.ndarray:
         """Mean-pooled, normalised token states, as the sentence-transformers model computes them."""
         session, tokenizer, max_length = self._onnx

@@ -64,11 +64,9 @@ class LexicalIndex:
         scores = np.asarray(self._bm25.get_scores(q), dtype=np.float32)
         return np.where(mask, scores, 0.0) if mask is not None else scores
 
-    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return self.top(self.scores(query, mask), k)
-
     @staticmethod
     def top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k best (index, score) pairs with a score above 0, best first."""
         if not len(scores):
             return []
         k = min(k, len(scores))
