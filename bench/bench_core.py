@@ -61,6 +61,7 @@ def main() -> int:
             for name, ms in answer.timings_ms.items():
                 parts.setdefault(name, []).append(ms)
     print(f"command: {' '.join(['python', *sys.argv])}")
+    print(f"embedding: {service.retriever.embedder.runtime}")
     print(f"ingest: {report.chunks_added} chunks from {report.files_indexed} files in {report.seconds:.1f}s "
           f"= {rate:.0f} chunks/s (target >= 100)")
     print(f"ask (offline, warm, {len(latencies)} questions): p50 {statistics.median(latencies):.0f} ms, "

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # --- embeddings and chunking
     embedding_batch_size: int = 64
-    embedding_backend: Literal["onnx", "torch"] = "onnx"
+    embedding_backend: Literal["auto", "onnx", "torch", "torch-bf16"] = "auto"
     model_cache_dir: Path | None = None  # the exported ONNX model; default: ~/.cache/briefbot
     chunk_sentences: int = 4
     chunk_overlap: int = 1

@@ -1,4 +1,4 @@
-"""The embedding model: ONNX Runtime and PyTorch give the same vectors; the export is made once."""
+"""The embedding model: every backend gives the same vectors as PyTorch fp32; the export is made once."""
 
 from __future__ import annotations
 
@@ -6,21 +6,50 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
-from retrieval.embedder import MiniLMEmbedder
+from retrieval.embedder import BF16_MIN_TEXTS, MiniLMEmbedder, native_bf16
 from tests.conftest import SEEDS
 
 TEXTS = [line.strip() for path in sorted(SEEDS.iterdir()) for line in path.read_text().splitlines() if line.strip()]
 TEXTS += ["", "NASTP", "word " * 600]  # empty, an acronym, longer than the model reads
 
 
-def test_onnx_and_torch_give_the_same_vectors(embedder):
-    torch_vectors = MiniLMEmbedder(backend="torch").embed(TEXTS)
-    onnx_vectors = embedder.embed(TEXTS)
-    assert embedder.backend == "onnx" and embedder._onnx is not None
-    assert onnx_vectors.shape == (len(TEXTS), 384) and onnx_vectors.dtype == np.float32
-    cosines = np.sum(onnx_vectors * torch_vectors, axis=1)
+needs_bf16 = pytest.mark.skipif(not native_bf16(), reason="this CPU has no native bf16")
+
+
+@pytest.fixture(scope="module")
+def fp32_vectors():
+    return MiniLMEmbedder(backend="torch").embed(TEXTS)
+
+
+def _same_vectors(vectors: np.ndarray, reference: np.ndarray) -> None:
+    assert vectors.shape == (len(TEXTS), 384) and vectors.dtype == np.float32
+    cosines = np.sum(vectors * reference, axis=1)
     assert cosines.min() > 0.9999, cosines.min()
+
+
+def test_onnx_gives_the_vectors_of_pytorch(fp32_vectors, tmp_path):
+    embedder = MiniLMEmbedder(backend="onnx", cache_dir=tmp_path)
+    _same_vectors(embedder.embed(TEXTS), fp32_vectors)
+    assert embedder.runtime == "ONNX Runtime fp32"
+
+
+@needs_bf16
+def test_bf16_gives_the_vectors_of_fp32(fp32_vectors):
+    embedder = MiniLMEmbedder(backend="torch-bf16")
+    _same_vectors(embedder.embed(TEXTS), fp32_vectors)
+    assert embedder.runtime == "PyTorch bf16"
+
+
+def test_auto_gives_the_same_vectors_one_at_a_time_and_in_batches(embedder, fp32_vectors):
+    """A question is embedded alone, an ingest in batches; auto may run them differently (ONNX for
+    few texts, bf16 for many where the CPU has it), so both must land on the same vectors."""
+    assert len(TEXTS) >= BF16_MIN_TEXTS
+    _same_vectors(embedder.embed(TEXTS), fp32_vectors)
+    _same_vectors(np.vstack([embedder.embed([text]) for text in TEXTS]), fp32_vectors)
+    assert embedder.runtime.startswith("ONNX Runtime fp32")
+    assert ("PyTorch bf16" in embedder.runtime) == native_bf16()
 
 
 def test_the_export_is_made_once_and_reused(tmp_path):
