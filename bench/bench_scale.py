@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_core import QUESTION_FORMS, percentile  # noqa: E402
+from bench.bench_core import QUESTION_FORMS, percentile, warm_up  # noqa: E402
 from bench.corpus import COUNTRIES, SECTORS, write_corpus  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import Settings  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=50)
     args = ap.parse_args()
     embedder = MiniLMEmbedder()
-    embedder.embed(["warm up"])
+    warm_up(embedder)
     rng = random.Random(5)
     questions = [
         rng.choice(QUESTION_FORMS).format(a=rng.choice(COUNTRIES), b=rng.choice(COUNTRIES), s=rng.choice(SECTORS))
@@ -78,6 +78,7 @@ def main() -> int:
                         rows.append((size, mode, measure(settings, corpus, embedder, questions)))
                 print(_row(*rows[-1]), flush=True)
     print(f"\ncommand: python {' '.join(sys.argv)}")
+    print(f"embedding: {embedder.runtime}")
     print(f"{'target':>8} {'mode':>9} {'chunks':>7} {'ingest/s':>9} {'ask p50':>8} {'ask p95':>8} {'bare p50':>9} {'ask/bare':>9}")
     for row in rows:
         print(_row(*row))
