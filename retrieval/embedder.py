@@ -103,10 +103,11 @@ class MiniLMEmbedder:
             self._model = SentenceTransformer(str(model_dir), device="cpu")
             if self.backend in ("onnx", "auto"):
                 self._onnx = self._onnx_runtime(self._model, digest)
-            if self.backend == "torch-bf16" and not native_bf16():
+            hardware_bf16 = native_bf16()
+            if self.backend == "torch-bf16" and not hardware_bf16:
                 log.warning("embedding in bfloat16 on a CPU without native bf16 support is slow; "
                             "BRIEFBOT_EMBEDDING_BACKEND=auto picks the fastest way for this CPU")
-            self._bf16 = self.backend == "torch-bf16" or (self.backend == "auto" and native_bf16())
+            self._bf16 = self.backend == "torch-bf16" or (self.backend == "auto" and hardware_bf16)
             log.debug("loaded %s from %s: %s", self.name, model_dir, self.runtime)
             return self._model
 
