@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baseline import NaiveBaseline  # noqa: E402
+from bench.bench_core import warm_up  # noqa: E402
 from briefbot import evaluation  # noqa: E402
 from briefbot.evaluation import EvalReport, evaluate, load_dev_questions  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
@@ -46,7 +47,7 @@ def main() -> int:
         ap.error("--corpus and --queries go together")
 
     embedder = MiniLMEmbedder()
-    embedder.embed(["warm up"])  # model load is nobody's latency
+    warm_up(embedder)  # model load is nobody's latency
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.corpus:
