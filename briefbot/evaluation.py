@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import sys
 import time
@@ -191,6 +192,23 @@ def mention_hits(groups: list[list[str]], text: str) -> list[bool]:
     return [any(term.lower() in low for term in group) for group in groups]
 
 
+def lead_correct(gold: str, lead: str) -> bool | None:
+    """Whether the first sentence states the gold answer: Yes/No golds as the sentence's first word,
+    any other gold as a case-insensitive phrase in it. None when there is no gold to check."""
+    gold = " ".join(gold.split()).strip().rstrip(".")
+    if not gold or gold.lower() in _NO_GOLD:
+        return None
+    low = " ".join(lead.lower().split())
+    if gold.lower() in ("yes", "no"):
+        said = _YES_NO.match(low)
+        return said is not None and said.group(1) == gold.lower()
+    return gold.lower() in low
+
+
+_NO_GOLD = {"insufficient information"}
+_YES_NO = re.compile(r"\W*(yes|no)\b")
+
+
 def ranks(retrieved: list[Passage], expected: set[str]) -> tuple[int | None, list[int], list[str]]:
     """(1-based rank of the first passage from an expected source, 1-based document ranks of the
     expected sources among distinct documents in rank order, those documents' ids)."""
@@ -225,6 +243,10 @@ class QuestionResult:
     problems: list[str]
     latency_ms: float
     timings_ms: dict[str, float]
+    gold_answer: str = ""
+    lead: str = ""  # the answer's first sentence ("" when refused)
+    lead_correct: bool | None = None  # None when the question has no gold answer
+    words: int = 0  # words in the answer's sentences
 
 
 @dataclass
@@ -275,6 +297,7 @@ def _score(q: EvalQuestion, answer: Answer, retrieved, chunks, latency: float) -
     cited = sorted({c.source_id for s in answer.sentences for c in s.citations})
     answered_text = "" if answer.refused else " ".join(s.text for s in answer.sentences)
     check = check_citations(answer, chunks)
+    lead = "" if answer.refused or not answer.sentences else answer.sentences[0].text
     return QuestionResult(
         id=q.id,
         question=q.question,
@@ -296,6 +319,10 @@ def _score(q: EvalQuestion, answer: Answer, retrieved, chunks, latency: float) -
         problems=check.problems,
         latency_ms=round(latency, 1),
         timings_ms=dict(answer.timings_ms),
+        gold_answer=q.gold_answer,
+        lead=lead,
+        lead_correct=lead_correct(q.gold_answer, lead) if q.answerable else None,
+        words=len(answered_text.split()),
     )
 
 
@@ -309,7 +336,17 @@ def summarize(results: list[QuestionResult], retrieval_unit: str = "passage") ->
     groups = [hit for r in with_groups for hit in r.mentions]
     cited = [r for r in scored if r.cited_expected is not None]
     latencies = [r.latency_ms for r in results]
+    with_gold = [r for r in answerable if r.lead_correct is not None]
+    answered = [r for r in results if not r.refused]
     return {
+        "lead_correct": _mean([float(bool(r.lead_correct)) for r in with_gold]),
+        "lead_questions": len(with_gold),
+        "lead_correct_by_kind": {
+            kind: _mean([float(bool(r.lead_correct)) for r in with_gold if r.kind == kind])
+            for kind in sorted({r.kind for r in with_gold})
+        },
+        "answer_sentences_mean": _mean([float(r.sentences) for r in answered]),
+        "answer_words_mean": _mean([float(r.words) for r in answered]),
         "questions": len(results),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
@@ -411,6 +448,13 @@ def summary_rows(s: dict) -> list[tuple[str, object, str]]:
         ("answer cites an expected source", s["cited_expected_source"], f"{r['n']} answerable"),
         ("must-mention groups covered", s["must_mention_groups"], f"{s['must_mention_questions']} questions"),
         ("must-mention all groups", s["must_mention_all"], f"{s['must_mention_questions']} questions"),
+        ("lead correct (gold in 1st sentence)", s.get("lead_correct"), f"{s.get('lead_questions', 0)} with a gold answer"),
+        *[
+            (f"  lead correct: {kind}", value, "")
+            for kind, value in (s.get("lead_correct_by_kind") or {}).items()
+        ],
+        ("answer sentences (mean)", s.get("answer_sentences_mean"), f"{s['questions'] - s['refusals']} answers"),
+        ("answer words (mean)", s.get("answer_words_mean"), f"{s['questions'] - s['refusals']} answers"),
         ("citation validity", s["citation_validity"], f"{s['citations']} citations"),
         ("sentences supported", s["sentences_supported"], f"{s['sentences']} answer sentences"),
         ("refusal precision", s["refusal_precision"], f"{s['refusals']} refusals"),
