@@ -1,0 +1,284 @@
+"""Reading a question: what kind of answer it wants, what it is about, and whom it attributes.
+
+Pure text work, no store: the composer uses it to open an answer with the kind of statement the
+question asks for (a name, a date, a figure, Yes/No), and to word a refusal that names what is
+missing ("The sources give no figure for bilateral trade.")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_AUX = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
+        "would", "should", "shall", "may", "might", "must"}  # fmt: skip
+_BE = {"is", "are", "was", "were"}
+_WH = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
+# "Considering the reports of A and B, which ...": the clause before the question proper.
+_LEAD_IN = re.compile(
+    r"^(?:considering|based on|given|according to|between|after|before|following|in light of|from)\b[^?]*?,\s*"
+    r"(?=(?:and\s+)?(?:" + "|".join(_WH + tuple(_AUX)) + r")\b)",
+    re.I,
+)
+_QUANTITY = re.compile(
+    r"^(?:how\s+(?:many|much|long|large|big|far|often|old)\b|(?:what|which)\s+(?:is|was|are|were)\s+the\s+"
+    r"(?:value|amount|number|volume|size|total|figure|sum|cost|price|share|percentage|rate|level|count)\b)",
+    re.I,
+)
+_WHEN = re.compile(r"^(?:when\b|(?:what|which)\s+(?:date|day|year|month|time)\b|by when\b)", re.I)
+_AGREED = re.compile(r"\b(?:agree[ds]?|signed|sign|deals?|accords?|agreements?|mou?s?|memorand\w*)\b", re.I)
+_NEXT = re.compile(r"\b(?:next|comes? after|upcoming|forthcoming|happens? now|plans?|planned|future)\b", re.I)
+_COMPARE = re.compile(
+    r"\b(?:agree|disagree|differ|different|difference|same|consistent|inconsistent|contradict\w*|compare\w*|"
+    r"both|alike|similar|change[ds]?)\b",
+    re.I,
+)
+_ENTITY_NOUN = re.compile(
+    r"^(?:which|what)\s+(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will)\b)\w+\s+){0,3}?(?P<noun>company|companies|individual|person|people|player|team|"
+    r"firm|organi[sz]ation|country|city|outlet|publication|platform|product|brand|app|service|chatbot|"
+    r"minister|official|leader|executive|ceo|founder|athlete|club|group|entity|figure|celebrity|artist|"
+    r"singer|actor|star|coach|quarterback|state|nation|agency|bank|network|model|device|game|film|show|"
+    r"event|tournament|party|body|institution|university|school|league|manufacturer|retailer)\b",
+    re.I,
+)
+_PLURAL_WHICH = re.compile(
+    r"^(?:which|what)\s+(?:\w+\s+)?(?!(?:is|was|has|does|as)\b)\w+s\b(?!\s+(?:is|was|has)\b)", re.I
+)
+
+# Attribution of a statement to an outlet: "an article from The Verge", "a Bloomberg report",
+# "reported by Reuters", "according to 'Fortune'", "TechCrunch's coverage".
+_NAME = r"['\"‘“]?(?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:of\s+|&\s+|\|\s+|-\s+)?[A-Z0-9][\w.&'’:-]*)*['\"’”]?"
+_KIND = r"(?:article|report|piece|review|story|coverage|analysis|publication|op-ed|editorial|column|feature|post)s?"
+_ATTRIBUTION = [
+    re.compile(p)
+    for p in (
+        rf"\b{_KIND}\s+(?:from|by|in|published by|published in)\s+(?:the\s+)?(?P<n>{_NAME})",
+        rf"\banother\s+(?:one\s+)?(?:from|by|in)\s+(?:the\s+)?(?P<n>{_NAME})",
+        rf"\b(?:according to|reported by|published by|covered by|reports? from)\s+(?:both\s+)?(?:the\s+)?(?P<n>{_NAME})",
+        rf"\b(?:an?|the)\s+(?P<n>{_NAME})\s+{_KIND}\b",
+        rf"(?P<n>{_NAME})['’]s?\s+{_KIND}\b",
+    )
+]
+_AND_NAME = re.compile(rf"\s+and\s+(?:the\s+)?(?P<n>{_NAME})")  # "according to Fortune and Reuters"
+_NOT_OUTLET = re.compile(
+    r"^(?:the\s+)?(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"week|first|second|third|latest|recent|same|other|former|latter|two|both|\d)\b",
+    re.I,
+)
+
+# Verbs whose past tense a refusal needs ("what did X propose" -> "what X proposed").
+_IRREGULAR = {
+    "come": "came", "go": "went", "say": "said", "meet": "met", "make": "made", "take": "took", "give": "gave",
+    "get": "got", "hold": "held", "lead": "led", "tell": "told", "see": "saw", "do": "did", "have": "had",
+    "win": "won", "lose": "lost", "pay": "paid", "buy": "bought", "sell": "sold", "bring": "brought",
+    "think": "thought", "find": "found", "leave": "left", "send": "sent", "spend": "spent", "build": "built",
+    "know": "knew", "begin": "began", "run": "ran", "write": "wrote", "speak": "spoke", "keep": "kept",
+    "put": "put", "set": "set", "cut": "cut", "become": "became", "seek": "sought", "fall": "fell",
+}  # fmt: skip
+_PARTICIPLE = re.compile(r"^\w{3,}(?:ed|en)$|^(?:held|met|made|led|told|said|signed|given|taken|built|sent|"
+                         r"paid|sold|bought|won|lost|done|seen|known|begun|written|spoken|kept|set|put|cut)$")  # fmt: skip
+_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our", "two",
+                "both", "each", "any", "some", "kazakh", "pakistani"}  # fmt: skip
+
+
+_PREPOSITIONS = {"on", "in", "at", "with", "to", "for", "from", "about", "by", "during", "before", "after",
+                 "over", "into", "against", "between", "regarding", "without", "under"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # as asked, whitespace-normalised
+    core: str  # the question proper, without a leading "Considering ...," clause
+    kind: str  # yesno | who | which | when | where | quantity | agreed | why | next | compare | list | open
+    outlets: tuple[str, ...] = ()  # outlets the question attributes statements to
+
+    @property
+    def wants_entity(self) -> bool:
+        return self.kind in ("who", "which")
+
+
+def read_question(text: str) -> Question:
+    text = " ".join(text.split())
+    core = _LEAD_IN.sub("", text, count=1).strip()
+    core = re.sub(r"^and\s+", "", core, flags=re.I)
+    return Question(text=text, core=core, kind=_kind(core), outlets=tuple(attributed_outlets(text)))
+
+
+def _kind(core: str) -> str:
+    low = core.lower().rstrip("?. ")
+    first = low.split(" ", 1)[0] if low else ""
+    if first in _AUX:
+        if _COMPARE.search(low) and re.search(r"\b(?:sources|reports|articles|outlets|both)\b", low):
+            return "compare"
+        return "yesno"
+    if _QUANTITY.match(low):
+        return "quantity"
+    if _WHEN.match(low):
+        return "when"
+    if first == "where":
+        return "where"
+    if first == "why":
+        return "why"
+    if first in ("who", "whom", "whose"):
+        return "who"
+    if re.match(r"^how\s+(?:do|does|did)\b.*\b(?:differ|compare)\b", low) or (
+        _COMPARE.search(low) and re.search(r"\b(?:two|both)\s+(?:sources|reports|articles)\b", low)
+    ):
+        return "compare"
+    if first in ("what", "which"):
+        if _ENTITY_NOUN.match(low) and not _PLURAL_WHICH.match(low):
+            return "which"
+        if re.search(r"\bnext\b|\bhappens?\b.*\b(?:before|after|now)\b|\bupcoming\b|\bexpected\b|\bplanned\b|"
+                     r"\bwill happen\b|\bdue\b|\bpending\b|\bopen items?\b|\bremains? to be\b", low):
+            return "next"
+        if _AGREED.search(low) and re.match(r"^what\s+(?:was|were|has been|have been|did)\b", low):
+            return "agreed"
+        if _PLURAL_WHICH.match(low) or re.match(r"^what\s+(?:are|were)\b", low):
+            return "list"
+    if first in ("list", "name"):
+        return "list"
+    return "open"
+
+
+def attributed_outlets(text: str) -> list[str]:
+    """Outlet names the question attributes statements to, as written ("The Wall Street Journal")."""
+    found: list[str] = []
+    matches = [m for pattern in _ATTRIBUTION for m in pattern.finditer(text)]
+    for m in list(matches):
+        if m.end("n") == m.end():  # the name ends the phrase: "according to Fortune and Reuters"
+            more = _AND_NAME.match(text, m.end())
+            if more and not pattern_kind_follows(text, more.end()):
+                matches.append(more)
+    for m in matches:
+        name = re.sub(r"['’]s?$", "", m.group("n").strip(" '\"‘’“”")).strip()
+        for part in re.split(r"\s+and\s+|,\s*", name):
+            part = part.strip(" '\"‘’“”")
+            if part and not _NOT_OUTLET.match(part) and part not in found:
+                found.append(part)
+    return found
+
+
+def pattern_kind_follows(text: str, at: int) -> bool:
+    """Whether "article", "report"... follows: "X and a Y report" is read by the other patterns."""
+    return re.match(rf"\s+{_KIND}\b", text[at:]) is not None
+
+
+def outlet_key(name: str) -> str:
+    """An outlet name reduced for matching: "The Verge" ~ "the verge", "CNBC" ~ "Cnbc | World ..."."""
+    name = re.sub(r"^the\s+", "", name.strip().lower())
+    return " ".join(re.findall(r"[a-z0-9]+", name))
+
+
+def outlet_known(name: str, outlets: list[str]) -> bool:
+    """Whether `name` is one of `outlets` (the store's), allowing "CNBC" for "Cnbc | World Business..."."""
+    key = outlet_key(name)
+    if not key:
+        return True
+    for outlet in outlets:
+        other = outlet_key(outlet)
+        if not other:
+            continue
+        if key == other or f" {key} " in f" {other} " or f" {other} " in f" {key} ":
+            return True
+    return False
+
+
+def subject_of(question: Question) -> str:  # noqa: C901
+    """What the question is about, as a noun phrase for a refusal ("bilateral trade")."""
+    low = question.core.rstrip("?.! ").strip()
+    stripped = re.sub(
+        r"^(?:how\s+(?:many|much)(?:\s+\w+)?\s+(?:is|are|was|were|did|does|do|has|have|will)?|"
+        r"(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:value|amount|number|volume|size|total|figure|sum|cost|"
+        r"price|share|percentage|rate|level|count)\s+(?:of|for)|(?:what|which|who|when|where|why|how)\s+"
+        r"(?:is|are|was|were|did|does|do|has|have|will)?)\s*",
+        "",
+        low,
+        flags=re.I,
+    )
+    return stripped or low
+
+
+def indirect(question: Question) -> str:
+    """The question as an indirect one for "The sources don't say ...": "what the Prime Minister
+    proposed", "when the action plan was signed", "whether Dar met Nurtleu". "" when it cannot tell."""
+    words = question.core.rstrip("?.! ").split()
+    if len(words) < 2:
+        return ""
+    first = words[0].lower()
+    if first in _AUX:
+        return "whether " + _declarative(words[0], words[1:], yes_no=True)
+    wh = [words[0].lower()]
+    rest = words[1:]
+    if wh[0] in ("how", "what", "which", "whose") and rest and rest[0].lower() not in _AUX:
+        wh.append(rest[0])  # "how many", "which areas"
+        rest = rest[1:]
+    if rest and rest[0].lower() in _AUX:
+        aux, tail = rest[0], rest[1:]
+        if not tail:
+            return " ".join(wh + [aux.lower()])
+        return " ".join(wh) + " " + _declarative(aux, tail)
+    return " ".join(wh + rest)  # "who signed the plan": already in order
+
+
+def _declarative(aux: str, tail: list[str], yes_no: bool = False) -> str:
+    """"did" + ["the", "PM", "propose", "a", "corridor"] -> "the PM proposed a corridor"."""
+    low_aux = aux.lower()
+    if low_aux in _BE:
+        # "was the plan signed" -> "the plan was signed"; "is the value of trade" -> "the value of trade is"
+        if len(tail) == 1 or _PARTICIPLE.match(tail[0].lower()):
+            return " ".join([low_aux] + tail)  # "what was agreed (on gas)"
+        for i, w in enumerate(tail):
+            if i > 0 and _PARTICIPLE.match(w.lower()):
+                return " ".join(tail[:i] + [low_aux] + tail[i:])
+        if yes_no:  # "was the reporting consistent" -> "the reporting was consistent"
+            return " ".join(tail[:-1] + [low_aux] + tail[-1:])
+        return " ".join(tail + [low_aux])
+    if low_aux in ("do", "does", "did"):
+        i = _verb_index(tail)
+        if i is None:
+            return " ".join(tail)
+        verb = tail[i].lower()
+        if low_aux == "did":
+            verb = _past(verb)
+        elif low_aux == "does":
+            verb = _third_person(verb)
+        return " ".join(tail[:i] + [verb] + tail[i + 1 :])
+    # modal or perfect: "will the president visit" -> "the president will visit"
+    lowered = [w.lower() for w in tail]
+    i = lowered.index("be") if "be" in lowered[1:] else _verb_index(tail)
+    if i is None:
+        return " ".join([low_aux] + tail)
+    return " ".join(tail[:i] + [low_aux] + tail[i:])
+
+
+def _verb_index(tail: list[str]) -> int | None:
+    """Where the main verb is: the word before the first determiner or preposition that follows
+    the subject ("the PM | propose | a corridor"), else the last word ("the plan | cover")."""
+    start = next((i for i, w in enumerate(tail) if w.lower() not in _DETERMINERS), None)
+    if start is None or start == len(tail) - 1:
+        return None
+    if tail[start][:1].isupper():  # a named subject: the verb is the first lower-case word after it
+        return next((j for j in range(start + 1, len(tail)) if tail[j][:1].islower()), None)
+    for j in range(start + 2, len(tail)):
+        if tail[j].lower() in _DETERMINERS or tail[j].lower() in _PREPOSITIONS:
+            return j - 1
+    return len(tail) - 1
+
+
+def _past(verb: str) -> str:
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+def _third_person(verb: str) -> str:
+    if verb == "have":
+        return "has"
+    if re.search(r"(?:s|sh|ch|x|z|o)$", verb):
+        return verb + "es"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ies"
+    return verb + "s"
