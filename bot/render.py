@@ -167,13 +167,9 @@ def context_blocks(lines: list[str]) -> list[dict]:
 
 def source_line(source: SourceRef) -> str:
     """`[n] <url|Title> · outlet-or-file · date`, every part escaped."""
-    title = clip(source.label, TITLE_CHARS)
-    parts = [link(source.url, title)]
-    where = source.outlet or (source.source_id if source.title else "")
-    if where:
-        parts.append(escape(clip(where, OUTLET_CHARS)))
-    if source.published:
-        parts.append(escape(clip(source.published, 40)))
+    label, *rest = source.line_parts()
+    parts = [link(source.url, clip(label, TITLE_CHARS))]
+    parts += [escape(clip(part, OUTLET_CHARS)) for part in rest]
     return f"[{source.number}] " + " · ".join(parts)
 
 
@@ -241,7 +237,7 @@ def answer_parts(answer: Answer, *, asked_by: str | None = None, show_question: 
             parts.sources = context_blocks(["*Sources*"] + [source_line(s) for s in answer.sources])
         parts.fallback = escape(answer.text)
     footer = mode_label(answer) + f" · answer {escape(answer.id)}"
-    notes = [escape(answer.note)] if answer.note else []
+    notes = [escape(n) for n in (answer.freshness, answer.note) if n]
     parts.footer = context_blocks(notes + [footer]) + [feedback_buttons(answer)]
     parts.fallback = clip(parts.fallback, FALLBACK_CHARS) or "briefbot answer"
     return parts
@@ -321,10 +317,10 @@ def plain_text(answer: Answer) -> str:
     if answer.sources:
         lines += ["", "Sources"]
         for s in answer.sources:
-            where = s.outlet or (s.source_id if s.title else "")
-            lines.append(f"[{s.number}] " + " · ".join(p for p in (s.label, where, s.published, s.url) if p))
-    if answer.note:
-        lines += ["", answer.note]
+            lines.append(f"[{s.number}] " + " · ".join(s.line_parts() + ([s.url] if s.url else [])))
+    for note in (answer.freshness, answer.note):
+        if note:
+            lines += ["", note]
     lines += ["", f"({'written by ' + answer.model if answer.mode == 'llm' else 'offline summary'}; answer {answer.id})"]
     return "\n".join(lines) + "\n"
 
@@ -424,7 +420,7 @@ def brief_section_line(section) -> str:
 
 
 def brief_footer(brief) -> list[dict]:
-    notes = [escape(clip(brief.note, 2_000))] if brief.note else []
+    notes = [escape(clip(n, 2_000)) for n in (brief.freshness, brief.note) if n]
     return context_blocks(notes + [mode_label(brief) + f" · brief {escape(clip(brief.id, 64))}"])
 
 

@@ -17,11 +17,23 @@ class SourceRef(BaseModel):
     outlet: str = ""
     url: str = ""
     published: str = ""  # ISO date when the article carries one, else ""
+    dateline: str = ""  # e.g. "ISLAMABAD", when the text opens with one
 
     @property
     def label(self) -> str:
-        """What to show a person: the title, or the file name when the article has none."""
-        return self.title or self.source_id
+        """What to show a person: the title; for an untitled article, where it was filed from
+        ("Untitled report from Islamabad"); the file name only when nothing better exists."""
+        if self.title:
+            return self.title
+        if self.dateline:
+            return f"Untitled report from {self.dateline.title()}"
+        return self.source_id
+
+    def line_parts(self) -> list[str]:
+        """[label, outlet (or the file, when the label is not it), date or "undated"]: one source
+        line's parts, the same in the CLI, Slack and the brief."""
+        where = self.outlet or (self.source_id if self.label != self.source_id else "")
+        return [p for p in (self.label, where, self.published or "undated") if p]
 
 
 class Citation(BaseModel):
@@ -76,6 +88,8 @@ class Answer(BaseModel):
     mode: Literal["offline", "llm"] = "offline"
     model: str = ""  # which model wrote it ("" for the offline summary)
     note: str = ""  # e.g. "The language model was unavailable; this is the offline summary."
+    # how old the sources are, undated ones a filter left out, events they announce that are now past
+    freshness: str = ""
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     @property

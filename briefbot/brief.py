@@ -17,7 +17,7 @@ from briefbot.answer import Citation, CitedText, SourceRef
 from briefbot.compose import OfflineComposer, SourceNumbers, citation
 from briefbot.dates import DateMention, find_dates
 from briefbot.errors import InvalidQuestion
-from briefbot.evidence import EvidenceSentence, near_duplicate, sentences_of
+from briefbot.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
 from retrieval.search import HybridRetriever
 from retrieval.types import Passage
 
@@ -53,11 +53,6 @@ AREAS = {
     "Political and multilateral": r"politic|multilateral|consultation|diplomatic|regional peace",
 }
 _AREAS = {name: re.compile(pattern, re.I) for name, pattern in AREAS.items()}
-_OPEN = re.compile(
-    r"finali[sz]|to be signed|expected to|will be|would be|forthcoming|ahead of|prelude|next visit|"
-    r"preparations|directed their|asked their|roadmap for|\bupcoming\b|\bplan(?:s|ned)? to\b",
-    re.I,
-)
 _AGREED = re.compile(
     r"\bsigned\b|\bagreed\b|\badopt|memorand|\bMoUs?\b|action plan|\baccords?\b|\bdeal\b|institut|"
     r"\bprovides\b|commit|decided|resolved to|reaffirmed",
@@ -103,6 +98,7 @@ class Brief(BaseModel):
     mode: str = "offline"
     model: str = ""
     note: str = ""
+    freshness: str = ""  # how old the sources are; events they call upcoming that are now past
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def section(self, key: str) -> BriefSection:
@@ -117,6 +113,8 @@ class Brief(BaseModel):
         mode = f"written by {self.model}, citations checked" if self.mode == "llm" else "offline summary"
         lines = [f"# Pre-visit brief: {self.topic}", "",
                  f"_{dt.date.today():%Y-%m-%d} · {len(self.sources)} sources · {mode}_", ""]  # fmt: skip
+        if self.freshness:
+            lines += [f"> {self.freshness}", ""]
         if self.note:
             lines += [f"> {self.note}", ""]
         for section in self.sections:
@@ -140,8 +138,7 @@ class Brief(BaseModel):
             lines.append("")
         lines += ["## Sources", ""]
         for s in self.sources:
-            parts = [s.label, s.outlet or (s.source_id if s.title else ""), s.published or "no date"]
-            lines.append(f"{s.number}. " + " — ".join(p for p in parts if p) + (f" <{s.url}>" if s.url else ""))
+            lines.append(f"{s.number}. " + " — ".join(s.line_parts()) + (f" <{s.url}>" if s.url else ""))
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -248,7 +245,7 @@ def merge_reports(sentences: list[EvidenceSentence]) -> list[_Fact]:
 
 def _section_of(fact: _Fact) -> str | None:
     text = fact.lead.text
-    if _OPEN.search(text):
+    if FORWARD_LOOKING.search(text):
         return "open_items"
     if _AGREED.search(text):
         return "agreed"

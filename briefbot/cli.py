@@ -178,8 +178,9 @@ def format_answer(answer: Answer) -> str:
     if answer.sources:
         lines += ["", "Sources"]
         for s in answer.sources:
-            parts = [s.label, s.outlet or (s.source_id if s.title else ""), s.published]
-            lines.append(f"[{s.number}] " + " · ".join(p for p in parts if p))
+            lines.append(f"[{s.number}] " + " · ".join(s.line_parts()))
+    if answer.freshness:
+        lines += ["", answer.freshness]
     if answer.note:
         lines += ["", answer.note]
     mode = f"written by {answer.model}, citations checked" if answer.mode == "llm" else "offline summary"

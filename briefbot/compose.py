@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from briefbot.answer import Answer, AnswerSentence, Citation, SourceRef
+from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
 from briefbot.evidence import (
+    FORWARD_LOOKING,
     EvidenceSentence,
     SentenceScorer,
+    match,
     near_duplicate,
     sentences_of,
 )
+from briefbot.grounding import GroundingGuard
+from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, names_in, plain_lead, yes_lead
+from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
+from retrieval.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
-
-_WH = ("what", "who", "whom", "whose", "when", "where", "why", "how", "which", "whether")
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -31,45 +34,164 @@ class Thresholds:
     answerable questions except one paraphrase ("stay in touch", coverage 0.18, dense 0.69)."""
 
     min_best_score: float = 0.30  # best sentence's combined score below this: the sources don't say
-    min_dense: float = 0.40  # ...or its embedding similarity below this
+    min_dense: float = 0.40  # ...or its embedding similarity below this...
+    strong_lexical: float = 0.7  # ...unless it holds this share of the question's term weight...
+    min_dense_any: float = 0.30  # ...and is at least this similar (short questions embed weakly)
     min_coverage: float = 0.45  # share of the question's term weight the corpus knows at all
     weak_coverage_dense: float = 0.62  # low coverage is forgiven only above this similarity
-    keep_ratio: float = 0.6  # a sentence joins the answer if it scores >= ratio * best...
+    keep_ratio: float = 0.75  # a sentence joins the answer if it scores >= ratio * best...
     keep_floor: float = 0.30  # ...and at least this
+    predicate_weight: float = 0.3  # added for the share of the question's predicate terms a sentence holds
+    forward_bonus: float = 0.1  # added for a forward-looking sentence when the question asks what comes next
+    factoid_keep_ratio: float = 0.85  # a name, date, figure or yes/no needs less support around it
 
 
 class OfflineComposer:
-    def __init__(self, scorer: SentenceScorer, *, max_sentences: int = 5,
-                 thresholds: Thresholds | None = None) -> None:  # fmt: skip
+    """Answer first: one sentence that states what the question asks for (a name, a date, a figure,
+    Yes), then at most `max_sentences - 1` supporting sentences that address the question. Every
+    sentence is a cited source span and passes the grounding guard's support check."""
+
+    def __init__(self, scorer: SentenceScorer, *, max_sentences: int = 4, thresholds: Thresholds | None = None,
+                 guard: GroundingGuard | None = None) -> None:  # fmt: skip
         self.scorer = scorer
-        self.max_sentences = max_sentences
+        self.max_sentences = max(1, max_sentences)
         self.t = thresholds or Thresholds()
+        self.guard = guard
 
     def compose(self, question: str, passages: list[Passage]) -> Answer:
+        q = read_question(question)
+        missing = self.missing(q)
+        if missing:
+            return refusal(question, passages, reason=missing)
         candidates = sentences_of(passages)
         if not candidates:
             return refusal(question, passages)
         self.scorer.score(question, candidates)
-        ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
-        if not self.answerable(question, ranked[0]):
+        if not self.answerable(question, max(candidates, key=lambda s: s.score)):
             return refusal(question, passages)
-        chosen = select(ranked, self.max_sentences, max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio))
-        return answer_from(question, order_readably(chosen))
+        self.emphasise_predicate(q, candidates)
+        if q.kind == "next":  # "what happens next?" wants what is planned, expected or to be finalised
+            for s in candidates:
+                if FORWARD_LOOKING.search(s.text):
+                    s.score += self.t.forward_bonus
+        ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
+        floor = max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio)
+        lead = self.lead(q, ranked, floor)
+        if lead is None:  # a figure was asked for and the sources give none
+            return refusal(question, passages)
+        limit = self.max_sentences if q.kind in _BROAD else min(self.max_sentences, 3)
+        if q.kind not in _BROAD:
+            floor = max(floor, ranked[0].score * self.t.factoid_keep_ratio)
+        chosen = select(ranked, limit, floor, first=lead.evidence)
+        qterms = frozenset(query_terms(question))
+        support = [clause(s, "", qterms) if not s.also else s for s in chosen[1:]]
+        answer = answer_from(question, [chosen[0]] + order_readably(support))
+        answer.sentences[0].text = lead.text
+        return self.checked(answer, passages)
+
+    def emphasise_predicate(self, q: Question, candidates: list[EvidenceSentence]) -> None:
+        """"What did Shehbaz Sharif propose?" is about proposing: a sentence that names him but
+        proposes nothing should not lead. The question's terms outside its names (its predicate)
+        add their share to each sentence's score."""
+        named = {t for name in names_in(q.core) for t in terms(name)}
+        predicate = [t for t in dict.fromkeys(query_terms(q.core)) if t not in named]
+        if not predicate or len(predicate) > 6:  # long questions: the lexical score already weighs them
+            return
+        for s in candidates:
+            share = sum(match(t, s) for t in predicate) / len(predicate)
+            s.score += self.t.predicate_weight * share
 
     def answerable(self, question: str, best: EvidenceSentence) -> bool:
         coverage = self.scorer.coverage(question)
-        if best.score < self.t.min_best_score or best.dense < self.t.min_dense:
+        if best.score < self.t.min_best_score or best.dense < self.t.min_dense_any:
+            return False
+        if best.dense < self.t.min_dense and best.lexical < self.t.strong_lexical:
             return False
         return coverage >= self.t.min_coverage or best.dense >= self.t.weak_coverage_dense
 
+    def missing(self, q: Question) -> str:
+        """Why the sources cannot answer as asked, before any search: the question attributes a
+        report to an outlet none of the sources is from, or names someone/something no source
+        mentions. "" when nothing is missing."""
+        vocab = self.scorer.vocabulary()
+        outlets = vocab.outlets
+        if outlets and q.outlets:
+            absent = [name for name in q.outlets if not outlet_known(name, outlets)]
+            if absent:
+                return f"The sources include no report from {_join(absent)}, so they cannot answer this as asked."
+        unknown = [
+            name for name in names_in(q.core)
+            if len(name) >= 4 and not outlet_known(name, outlets) and _unknown_name(name, vocab)
+        ]  # fmt: skip
+        if unknown:
+            return f"The sources don't mention {_join(unknown)}."
+        return ""
 
-def select(ranked: list[EvidenceSentence], limit: int, floor: float) -> list[EvidenceSentence]:
-    """Best sentences first; a near-duplicate from another source adds its citation, not a sentence."""
-    chosen: list[EvidenceSentence] = []
+    def lead(self, q: Question, ranked: list[EvidenceSentence], floor: float) -> Lead | None:
+        qterms = frozenset(query_terms(q.text))
+        if q.wants_entity:
+            outlets = self.scorer.vocabulary().outlets
+            found = entity_lead(q, ranked, floor, [*q.outlets, *outlets], qterms)
+            if found is not None:
+                return found
+        elif q.kind == "when":
+            found = date_lead(ranked, floor, qterms)
+            if found is not None:
+                return found
+        elif q.kind == "quantity":
+            return figure_lead(ranked, floor, frozenset(query_terms(subject_of(q))), qterms)
+        elif q.kind in ("yesno", "compare") and q.core.split(" ", 1)[0].lower() in _YES_NO_OPENERS:
+            return yes_lead(ranked, qterms)
+        return plain_lead(ranked, qterms)
+
+    def checked(self, answer: Answer, passages: list[Passage]) -> Answer:
+        """Each sentence's cited span passes the grounding guard's support check, or is dropped;
+        the lead is checked on its span (its prefix states what the span says)."""
+        if self.guard is None:
+            return answer
+        by_chunk = {p.chunk_id: p for p in passages}
+        claims = []
+        for i, sentence in enumerate(answer.sentences):
+            cited = [by_chunk[c.chunk_id] for c in sentence.citations if c.chunk_id in by_chunk]
+            span = sentence.citations[0].quote if (i == 0 and sentence.citations) else sentence.text
+            claims.append((span, cited))
+        kept = []
+        for i, (sentence, verdict) in enumerate(zip(answer.sentences, self.guard.support(claims))):
+            sentence.check = GroundingCheck(method="extractive+" + self.guard.METHOD, support=round(verdict.support, 3),
+                                            passed=verdict.passed, detail=verdict.detail)  # fmt: skip
+            if verdict.passed or i == 0:
+                kept.append(sentence)
+        answer.sentences = kept
+        return answer
+
+
+# Kinds whose answer is a summary or a list: lead plus up to three supporting sentences. Others (a
+# name, a date, a figure, Yes/No) get at most two, and only close runners-up.
+_BROAD = {"agreed", "next", "list", "open", "why", "compare"}
+_YES_NO_OPENERS = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
+                   "would", "should"}  # fmt: skip
+
+
+def _unknown_name(name: str, vocab) -> bool:
+    """A name none of whose words the corpus knows ("Oleg Fomenko"; not "Oleg Tinkov" if Tinkov is known)."""
+    words = [t for t in terms(name) if not t.isdigit()]
+    return bool(words) and not any(vocab.known(t) for t in words) and sum(c.isalpha() for c in name) >= 4
+
+
+def _join(names: list[str]) -> str:
+    names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def select(ranked: list[EvidenceSentence], limit: int, floor: float,
+           first: EvidenceSentence | None = None) -> list[EvidenceSentence]:  # fmt: skip
+    """`first` (the lead), then the best sentences; a near-duplicate from another source adds its
+    citation, not a sentence."""
+    chosen: list[EvidenceSentence] = [first] if first is not None else []
     for s in ranked:
         if s.score < floor:
             break
-        twin = next((c for c in chosen if near_duplicate(s, c)), None)
+        twin = next((c for c in chosen if near_duplicate(s, c) or _overlaps(s, c)), None)
         if twin is not None:
             if s.source_id != twin.source_id and all(a.source_id != s.source_id for a in twin.also):
                 twin.also.append(s)
@@ -77,6 +199,10 @@ def select(ranked: list[EvidenceSentence], limit: int, floor: float) -> list[Evi
         if len(chosen) < limit:
             chosen.append(s)
     return chosen
+
+
+def _overlaps(a: EvidenceSentence, b: EvidenceSentence) -> bool:
+    return a.source_id == b.source_id and a.start < b.end and b.start < a.end
 
 
 def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
@@ -118,6 +244,7 @@ def source_ref(number: int, meta: DocumentMeta) -> SourceRef:
         outlet=meta.outlet,
         url=meta.url,
         published=meta.published,
+        dateline=meta.dateline,
     )
 
 
@@ -132,12 +259,9 @@ def citation(number: int, ev: EvidenceSentence) -> Citation:
     )
 
 
-def refusal(question: str, passages: list[Passage]) -> Answer:
-    asked = question.strip().rstrip("?.! ").strip()
-    if asked.split(" ", 1)[0].lower() in _WH:
-        text = f"The sources don't say {asked[0].lower()}{asked[1:]}."
-    else:
-        text = f'The sources don\'t answer "{asked}".'
+def refusal(question: str, passages: list[Passage], reason: str = "") -> Answer:
+    """A grammatical sentence naming what is missing, and the closest topics the sources do cover."""
+    text = reason or refusal_text(read_question(question))
     first_of_source = {}
     for p in passages:
         first_of_source.setdefault(p.meta.source_id, p)
@@ -145,11 +269,23 @@ def refusal(question: str, passages: list[Passage]) -> Answer:
     return Answer(question=question, refused=True, refusal=text, related_topics=topics)
 
 
-def _topic_of(p: Passage, limit: int = 80) -> str:
-    """A passage's article by its title, or by the opening of the passage when it has none."""
+def refusal_text(q: Question) -> str:
+    if q.kind == "quantity" and not q.core.lower().startswith("how"):
+        return f"The sources give no figure for {subject_of(q)}."
+    asked = indirect(q)
+    if asked:
+        return f"The sources don't say {asked}."
+    return f'The sources don\'t answer "{q.core.rstrip("?.! ")}".'
+
+
+def _topic_of(p: Passage, limit: int = 100) -> str:
+    """A passage's article by its title, else by the passage's first sentence or clause (whole words,
+    never cut mid-phrase)."""
     if p.meta.title:
         return p.meta.title
-    opening = " ".join(p.text.split())
+    first = sentences_of([p], min_chars=1)
+    opening = first[0].text if first else " ".join(p.text.split())
     if len(opening) <= limit:
         return opening
-    return opening[: opening.rfind(" ", 0, limit)].rstrip(",;:") + "…"
+    cut = max(opening.rfind(mark, 0, limit) for mark in (", ", "; ", " — "))
+    return opening[:cut].rstrip(",;: ") if cut > 30 else opening

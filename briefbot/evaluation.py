@@ -247,6 +247,7 @@ class QuestionResult:
     lead: str = ""  # the answer's first sentence ("" when refused)
     lead_correct: bool | None = None  # None when the question has no gold answer
     words: int = 0  # words in the answer's sentences
+    lead_mentions: list[bool] = field(default_factory=list)  # must-mention groups the first sentence covers
 
 
 @dataclass
@@ -323,6 +324,7 @@ def _score(q: EvalQuestion, answer: Answer, retrieved, chunks, latency: float) -
         lead=lead,
         lead_correct=lead_correct(q.gold_answer, lead) if q.answerable else None,
         words=len(answered_text.split()),
+        lead_mentions=mention_hits(q.must_mention_any, lead),
     )
 
 
@@ -345,6 +347,7 @@ def summarize(results: list[QuestionResult], retrieval_unit: str = "passage") ->
             kind: _mean([float(bool(r.lead_correct)) for r in with_gold if r.kind == kind])
             for kind in sorted({r.kind for r in with_gold})
         },
+        "lead_mention_groups": _mean([float(h) for r in with_groups for h in r.lead_mentions]),
         "answer_sentences_mean": _mean([float(r.sentences) for r in answered]),
         "answer_words_mean": _mean([float(r.words) for r in answered]),
         "questions": len(results),
@@ -453,6 +456,7 @@ def summary_rows(s: dict) -> list[tuple[str, object, str]]:
             (f"  lead correct: {kind}", value, "")
             for kind, value in (s.get("lead_correct_by_kind") or {}).items()
         ],
+        ("must-mention groups in 1st sentence", s.get("lead_mention_groups"), f"{s['must_mention_questions']} questions"),
         ("answer sentences (mean)", s.get("answer_sentences_mean"), f"{s['questions'] - s['refusals']} answers"),
         ("answer words (mean)", s.get("answer_words_mean"), f"{s['questions'] - s['refusals']} answers"),
         ("citation validity", s["citation_validity"], f"{s['citations']} citations"),

@@ -17,6 +17,12 @@ from retrieval.terms import query_terms, terms
 from retrieval.types import Passage
 
 _SPACE = re.compile(r"\s+")
+# A statement about what comes next: open items in a brief, the answer to "what happens next?".
+FORWARD_LOOKING = re.compile(
+    r"finali[sz]|to be signed|expected to|will be|would be|forthcoming|ahead of|prelude|next visit|"
+    r"preparations|directed their|asked their|roadmap for|\bupcoming\b|\bplan(?:s|ned)? to\b",
+    re.I,
+)
 
 
 @dataclass
@@ -102,7 +108,7 @@ class SentenceScorer:
         total = sum(weights.values()) or 1.0
         for s in sentences:
             s.dense = float(s.vector @ qvec)
-            s.lexical = sum(w * _match(t, s) for t, w in weights.items()) / total
+            s.lexical = sum(w * match(t, s) for t, w in weights.items()) / total
             s.score = self.DENSE_WEIGHT * s.dense + (1 - self.DENSE_WEIGHT) * s.lexical
         return qvec
 
@@ -115,7 +121,7 @@ def fill_vectors(embedder: Embedder, sentences: list[EvidenceSentence]) -> None:
             s.vector = vec
 
 
-def _match(term: str, s: EvidenceSentence) -> float:
+def match(term: str, s: EvidenceSentence) -> float:
     """A term in the sentence counts fully; one only in the sentence before it counts half."""
     return max(term_match(term, s.terms), 0.5 * term_match(term, s.context_terms))
 
@@ -131,6 +137,8 @@ def near_duplicate(a: EvidenceSentence, b: EvidenceSentence, cosine: float = 0.8
 
 
 class Vocabulary(Protocol):
+    outlets: list[str]  # the outlets the sources come from
+
     def idf(self, term: str) -> float: ...
 
     def known(self, term: str) -> bool: ...

@@ -9,6 +9,7 @@ from briefbot.brief import BriefBuilder
 from briefbot.compose import OfflineComposer
 from briefbot.errors import StoreError
 from briefbot.evidence import SentenceScorer
+from briefbot.grounding import GroundingGuard
 from briefbot.service import BriefingService, Generator
 from briefbot.settings import Settings
 from retrieval.embedder import Embedder, MiniLMEmbedder
@@ -56,7 +57,9 @@ def build_service(
     store = ChunkStore(chroma_client(settings), settings.collection, embedder.name)
     retriever = HybridRetriever(store, embedder)
     scorer = SentenceScorer(embedder, retriever.lexical)
-    composer = OfflineComposer(scorer, max_sentences=settings.answer_max_sentences)
+    composer = OfflineComposer(
+        scorer, max_sentences=settings.answer_max_sentences, guard=GroundingGuard(embedder)
+    )
     lock_path = None if settings.chroma_host else Path(settings.chroma_dir) / "briefbot-write.lock"
     ingestor = Ingestor(
         store,

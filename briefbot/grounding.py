@@ -96,13 +96,30 @@ class GroundingGuard:
             self._judge(s, vec, evidence)
         return sentences
 
+    def support(self, claims: list[tuple[str, list[Passage]]]) -> list[CheckedSentence]:
+        """How well each claim's passages support it (a sentence citing all of them): the same
+        similarity, term and figure checks as for a model's sentence, without the screen for
+        mentions and instructions (the claims are the sources' own words, shown verbatim and
+        escaped). One embedding call for all the claims."""
+        checked = [CheckedSentence(text=text, cited=list(range(1, len(ps) + 1))) for text, ps in claims]
+        evidence = [{n: sentences_of([p], min_chars=1) for n, p in enumerate(ps, start=1)} for _, ps in claims]
+        fill_vectors(self.embedder, [e for ev in evidence for group in ev.values() for e in group])
+        vectors = self.embedder.embed([text for text, _ in claims]) if claims else []
+        for s, ev, vec in zip(checked, evidence, vectors):
+            if not ev:
+                s.reason = "no valid citation"
+            else:
+                self._judge(s, vec, ev, screen=False)
+        return checked
+
     def enough(self, checked: list[CheckedSentence]) -> bool:
         """Whether enough of the output survived to be worth posting."""
         kept = sum(s.passed for s in checked)
         return kept > 0 and kept >= self.t.min_kept_share * len(checked)
 
-    def _judge(self, s: CheckedSentence, vec: np.ndarray, evidence: dict[int, list[EvidenceSentence]]) -> None:
-        if _CONTROL.search(s.text):
+    def _judge(self, s: CheckedSentence, vec: np.ndarray, evidence: dict[int, list[EvidenceSentence]],
+               screen: bool = True) -> None:  # fmt: skip
+        if screen and _CONTROL.search(s.text):
             s.reason = "holds a mention, a link or an instruction"
             return
         if not s.cited:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from typing import Protocol
+from typing import Callable, Protocol
 
 from briefbot.answer import Answer
 from briefbot.brief import Brief, BriefBuilder
 from briefbot.compose import OfflineComposer
 from briefbot.errors import InvalidQuestion
 from briefbot.followup import resolve_follow_up
+from briefbot.freshness import freshness_note
 from retrieval.ingest import Ingestor
 from retrieval.search import HybridRetriever
 from retrieval.store import ChunkStore, SourceSummary
@@ -62,6 +64,7 @@ class BriefingService:
         generator: Generator | None = None,
         top_k: int = 8,
         max_question_chars: int = 8000,
+        today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.store = store
         self.retriever = retriever
@@ -71,6 +74,7 @@ class BriefingService:
         self.generator = generator
         self.top_k = top_k
         self.max_question_chars = max_question_chars
+        self.today = today
 
     def ask(
         self,
@@ -88,6 +92,14 @@ class BriefingService:
         t1 = time.perf_counter()
         timings["retrieve"] = (t1 - t0) * 1000
         answer = self.composer.compose(standalone, passages)
+        if answer.refused and context and standalone == question:
+            # a full question in a thread ("what are the open items?" under a brief) that the
+            # sources do not answer on its own: asked again on the thread's topic
+            on_topic = f"{question} (on: {context})"
+            topic_passages = self.retriever.search(on_topic, k=self.top_k, filters=filters)
+            retried = self.composer.compose(on_topic, topic_passages)
+            if not retried.refused:
+                standalone, passages, answer = on_topic, topic_passages, retried
         answer.question = question
         t2 = time.perf_counter()
         timings["compose"] = (t2 - t1) * 1000
@@ -97,7 +109,25 @@ class BriefingService:
             timings["generate"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
+        answer.freshness = _joined(self._left_out(filters), self._freshness(answer))
         return answer
+
+    def _freshness(self, answer: Answer) -> str:
+        if answer.refused:
+            return ""
+        dates = {s.number: s.published for s in answer.sources}
+        statements = [(c.quote, dates.get(c.number, "")) for s in answer.sentences for c in s.citations]
+        return freshness_note(answer.sources, statements, self.today())
+
+    def _left_out(self, filters: SearchFilters | None) -> str:
+        """A date filter cannot place undated articles: say how many it left out, never drop them silently."""
+        if not filters or not (filters.since or filters.until):
+            return ""
+        undated = {p.meta.source_id for p in self.retriever.lexical().passages if not p.meta.published}
+        if not undated:
+            return ""
+        n = len(undated)
+        return f"{n} undated source{'s' if n != 1 else ''} left out by the date filter."
 
     def brief(self, topic: str) -> Brief:
         """A structured, cited pre-visit brief on a visit, country or topic."""
@@ -110,6 +140,13 @@ class BriefingService:
             timings["generate"] = (time.perf_counter() - started) * 1000 - timings["build"]
         timings["total"] = (time.perf_counter() - started) * 1000
         brief.timings_ms = {k: round(v, 1) for k, v in timings.items()}
+        if not brief.empty:
+            dates = {s.number: s.published for s in brief.sources}
+            statements = [
+                (c.quote, dates.get(c.number, "")) for section in brief.sections for item in section.items
+                for c in item.citations
+            ]  # fmt: skip
+            brief.freshness = freshness_note(brief.sources, statements, self.today())
         return brief
 
     def sources(self) -> list[SourceSummary]:
@@ -117,3 +154,7 @@ class BriefingService:
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
+
+
+def _joined(*notes: str) -> str:
+    return " ".join(n.strip() for n in notes if n and n.strip())

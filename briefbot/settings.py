@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     # --- retrieval and answers
     top_k: int = 8
-    answer_max_sentences: int = 5
+    answer_max_sentences: int = 4  # the answer's lead plus at most three supporting sentences
     max_question_chars: int = 8000
 
     # --- optional language model (OpenAI or any compatible endpoint)

@@ -36,6 +36,8 @@ class LexicalIndex:
         self._vocab = set(self._df)
         self.position = {p.chunk_id: i for i, p in enumerate(passages)}
         self._sorted_vocab = sorted(self._vocab)
+        # the outlets the sources come from (as stored), for "the sources include no report from X"
+        self.outlets = sorted({p.meta.outlet for p in passages if p.meta.outlet})
 
     def idf(self, term: str) -> float:
         """Rarity of a term, or of its commonest longer form; a term the corpus lacks is rarest."""

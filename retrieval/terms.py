@@ -27,7 +27,8 @@ STOPWORDS = frozenset(
 # Words that shape a question but say nothing about its topic.
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how did does do was were is are tell give list describe explain
-    summarise summarize anything something happen happened happens know known current currently""".split()
+    summarise summarize anything something happen happened happens know known current currently position
+    positions role roles hold holds come came comes kind sort type exactly specifically""".split()
 )
 
 _stemmer = snowballstemmer.stemmer("english")

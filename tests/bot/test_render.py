@@ -82,9 +82,14 @@ def test_llm_mode_names_the_model_and_shows_the_note():
 
 def test_source_without_title_shows_the_file_and_without_url_is_not_linked():
     line = source_line(SourceRef(number=3, source_id="003_abc.txt"))
-    assert line == "[3] 003_abc.txt"
+    assert line == "[3] 003_abc.txt · undated"
     line = source_line(SourceRef(number=1, source_id="a.txt", title="T", url="javascript:alert(1)"))
-    assert line == "[1] T · a.txt"
+    assert line == "[1] T · a.txt · undated"
+
+
+def test_untitled_source_is_named_by_its_dateline_not_its_file():
+    line = source_line(SourceRef(number=2, source_id="002_7fc1.txt", dateline="ISLAMABAD", published="2025-09-10"))
+    assert line == "[2] Untitled report from Islamabad · 002_7fc1.txt · 2025-09-10"
 
 
 @pytest.mark.parametrize(

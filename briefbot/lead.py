@@ -1,0 +1,240 @@
+"""The answer's first sentence: the statement the question asks for, built from one source span.
+
+A name for "who/which", a date (its year resolved from the article's date) for "when", a figure
+for "how many/how much", Yes for a yes/no question the evidence bears out. The span is the clause
+of the best evidence sentence that holds it, so the lead keeps an exact citation; a short prefix
+("Sam Bankman-Fried:", "Yes:", "2025-09-09:") states the answer itself where the clause does not
+open with it."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from briefbot.dates import find_dates
+from briefbot.evidence import EvidenceSentence
+from briefbot.question import Question
+from retrieval.terms import QUESTION_WORDS, STOPWORDS, terms
+
+_SPACE = re.compile(r"\s+")
+# A proper name: capitalised words, joined by "of", "de", "&", "-" ("Bank of America", "AT&T").
+_NAME = re.compile(
+    r"(?<![\w'’-])(?:[A-Z][\w'’&.-]*[\w&]|[A-Z])(?:\s+(?:(?:of|de|del|van|von|al|bin|the|&)\s+)?"
+    r"(?:[A-Z][\w'’&.-]*[\w&]|[A-Z]\.?))*"
+)
+_NOT_NAMES = {
+    "the", "a", "an", "but", "and", "or", "in", "on", "at", "for", "as", "it", "he", "she", "they", "we", "i",
+    "this", "that", "these", "those", "his", "her", "their", "its", "there", "here", "after", "before", "while",
+    "when", "if", "then", "so", "yet", "also", "however", "meanwhile", "still", "now", "today", "yesterday",
+    "tomorrow", "last", "next", "this", "mr", "mrs", "ms", "dr", "sir", "according", "read", "more", "related",
+    "photo", "image", "video", "getty", "images", "ap", "reuters", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december", "one", "two", "three", "first", "second", "new", "some",
+    "many", "other", "what", "which", "who", "how", "why", "where", "all", "both", "each", "every", "no", "not",
+}  # fmt: skip
+_FIGURE = re.compile(
+    r"(?:[$€£¥₹]|\bRs\.?\s?|\bUSD\s?)?\d[\d,.]*(?:\s?(?:%|per\s?cent|percent|million|billion|trillion|bn|m\b|"
+    r"thousand|crore|lakh))?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a|several|dozens? of|hundreds? of)"
+    r"\s+(?:hundred|thousand|million|billion|trillion|per\s?cent|percent)\b",
+    re.I,
+)
+# Words of office: a name made only of these is a role, not the person ("Deputy Prime Minister").
+_ROLE_WORDS = {
+    "minister", "ministers", "prime", "deputy", "foreign", "president", "vice", "senator", "secretary", "chief",
+    "ambassador", "governor", "general", "affairs", "ministry", "ministries", "state", "federal", "national",
+    "chairman", "chair", "ceo", "director", "head", "spokesperson", "spokesman", "official", "officials",
+    "premier", "king", "queen", "prince", "minister's", "counterpart", "delegation", "government", "office",
+}  # fmt: skip
+# Where a long sentence may be cut into clauses: semicolons, dashes, ", while", ", which", "; and"...
+_CLAUSE_BREAK = re.compile(r";\s+|\s+[—–]\s+|,\s+(?=(?:while|whereas|which|but|although|though|as well as)\b)")
+# Words of a body, not a person: "who" questions prefer people.
+_BODY_WORDS = {"ministry", "affairs", "department", "government", "office", "council", "committee", "agency",
+               "commission", "parliament", "assembly", "court", "party", "police", "army", "forces"}  # fmt: skip
+LONG_SENTENCE_WORDS = 32
+
+
+@dataclass
+class Lead:
+    text: str  # the sentence as shown (prefix + clause)
+    evidence: EvidenceSentence  # the clause it is built on (exact span, for the citation)
+    answer: str = ""  # the name, date, figure or Yes it states
+
+
+def clause(ev: EvidenceSentence, keep: str = "", question_terms: frozenset[str] = frozenset()) -> EvidenceSentence:
+    """A long sentence cut to the clause that holds `keep` (or that shares most terms with the
+    question); a short one as it is. The span stays exact: start/end move with the cut."""
+    if len(ev.text.split()) <= LONG_SENTENCE_WORDS:
+        return ev
+    raw = ev.passage.text[ev.start - ev.passage.start : ev.end - ev.passage.start]
+    cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(raw)] + [len(raw)]
+    pieces = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1) if raw[cuts[i] : cuts[i + 1]].strip()]
+    if len(pieces) < 2:
+        return ev
+    low_keep = keep.lower()
+
+    def value(piece: tuple[int, int]) -> float:
+        text = raw[piece[0] : piece[1]]
+        hit = 2.0 if low_keep and low_keep in text.lower() else 0.0
+        own = set(terms(text))
+        return hit + (len(own & question_terms) / (len(question_terms) or 1))
+
+    best = max(range(len(pieces)), key=lambda i: value(pieces[i]))
+    lo, hi = pieces[best]
+    # a clause too short to stand alone takes its neighbour
+    if len(raw[lo:hi].split()) < 8:
+        if best + 1 < len(pieces):
+            hi = pieces[best + 1][1]
+        elif best > 0:
+            lo = pieces[best - 1][0]
+    piece = raw[lo:hi]
+    lead_ws = len(piece) - len(piece.lstrip())
+    piece = piece.strip().rstrip(",;:—– ")
+    if not piece:
+        return ev
+    start = ev.start + lo + lead_ws
+    text = _SPACE.sub(" ", piece)
+    if text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text[-1] not in ".!?\"”'’)":
+        text += "."
+    return replace(ev, text=text, start=start, end=start + len(piece), terms=frozenset(terms(piece)), also=[])
+
+
+def names_in(text: str) -> list[str]:
+    """Proper names in a sentence, possessives dropped ("Google's" -> "Google")."""
+    out = []
+    for m in _NAME.finditer(text):
+        name = re.sub(r"['’]s?$", "", m.group(0)).strip(" .&-")
+        words = name.split()
+        while words and words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        while words and words[-1].lower() in ("of", "de", "the", "and", "&"):
+            words = words[:-1]
+        if not words:
+            continue
+        name = " ".join(words)
+        if len(name) >= 2 and not name.isdigit():
+            out.append(name)
+    return out
+
+
+def _is_role(name: str) -> bool:
+    return all(w.lower() in _ROLE_WORDS or w.lower() in ("of", "the", "&") for w in name.split())
+
+
+def best_entity(question: Question, ranked: list[EvidenceSentence], floor: float, exclude: list[str]) -> str:
+    """The name the strongest evidence agrees on, not one the question itself gives: each
+    sentence above `floor` votes for its names with its score; names met in several sources count
+    more; a short form ("Bankman-Fried") counts for the full name it is part of."""
+    asked = question.text.lower()
+    excluded = [e.lower() for e in exclude if e]
+    votes: dict[str, float] = defaultdict(float)
+    sources: dict[str, set[str]] = defaultdict(set)
+    forms: dict[str, str] = {}
+    for s in ranked[:40]:
+        if s.score < floor:
+            break
+        for name in dict.fromkeys(names_in(s.text)):
+            key = name.lower()
+            if key in asked or any(key in e or e in key for e in excluded) or key in STOPWORDS:
+                continue
+            if all(w in QUESTION_WORDS or w in STOPWORDS for w in key.split()) or _is_role(name):
+                continue
+            weight = s.score
+            if question.kind == "who":  # a person: a full name rather than a place or a body
+                if any(w.lower() in _BODY_WORDS for w in name.split()):
+                    weight *= 0.2
+                elif len(name.split()) == 1:
+                    weight *= 0.5
+            votes[key] += weight
+            sources[key].add(s.source_id)
+            forms.setdefault(key, name)
+    if not votes:
+        return ""
+    total: dict[str, float] = {}
+    for key in votes:
+        longer = [k for k in votes if k != key and f" {key} " in f" {k} "]
+        if longer:
+            continue  # counted with its full form below
+        parts = [k for k in votes if k == key or f" {k} " in f" {key} "]
+        docs = set().union(*(sources[k] for k in parts))
+        total[key] = sum(votes[k] for k in parts) * (1.0 + 0.5 * (len(docs) - 1))
+    best = max(total, key=lambda k: total[k])
+    return forms[best]
+
+
+def entity_lead(question: Question, ranked: list[EvidenceSentence], floor: float, exclude: list[str],
+                qterms: frozenset[str]) -> Lead | None:  # fmt: skip
+    name = best_entity(question, ranked, floor, exclude)
+    if not name:
+        return None
+    holder = next((s for s in ranked if name.lower() in s.text.lower()), None)
+    if holder is None or holder.score < 0.9 * ranked[0].score:
+        return None  # the best evidence does not name it: the best sentence leads instead
+    span = clause(holder, name, qterms)
+    opening = " ".join(span.text.split()[:12]).lower()
+    text = span.text if name.lower() in opening else f"{name}: {_lower_first(span.text)}"
+    return Lead(text, span, name)
+
+
+def date_lead(ranked: list[EvidenceSentence], floor: float, qterms: frozenset[str]) -> Lead | None:
+    """The best sentence that dates something, its date resolved against the article's own. A
+    relative date ("on Tuesday") in an undated article takes the year from another source's report
+    of the same fact when one among the best sentences is dated."""
+    dated: list[tuple[EvidenceSentence, object]] = []
+    for s in ranked[:12]:
+        if s.score < floor:
+            break
+        mentions = [m for m in find_dates(s.text, s.passage.meta.published)]
+        if mentions:
+            best = max(mentions, key=lambda m: (m.year is not None, m.day is not None, m.month is not None))
+            dated.append((s, best))
+    if not dated:
+        return None
+    s, mention = dated[0]
+    if mention.year is None:  # unresolved: a near report with a year, if any
+        s, mention = next(((e, m) for e, m in dated if m.year is not None), dated[0])
+    span = clause(s, mention.text, qterms)
+    if mention.resolved_from:
+        label = f"{mention.label} ({mention.text.strip()}, in a report dated {mention.resolved_from})"
+        return Lead(f"{label}: {_lower_first(span.text)}", span, mention.label)
+    return Lead(span.text, span, mention.label)
+
+
+def figure_lead(ranked: list[EvidenceSentence], floor: float, subject_terms: frozenset[str],
+                qterms: frozenset[str]) -> Lead | None:  # fmt: skip
+    """The best sentence that states a figure about the question's subject, or None."""
+    for s in ranked[:12]:
+        if s.score < floor:
+            break
+        figures = [m.group(0) for m in _FIGURE.finditer(s.text) if not _is_year(m.group(0))]
+        if not figures:
+            continue
+        if subject_terms and len(subject_terms & (s.terms | s.context_terms)) < max(1, -(-2 * len(subject_terms) // 3)):
+            continue
+        span = clause(s, figures[0], qterms)
+        return Lead(span.text, span, figures[0])
+    return None
+
+
+def yes_lead(ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead:
+    best = clause(ranked[0], "", qterms)
+    return Lead(f"Yes: {_lower_first(best.text)}", best, "Yes")
+
+
+def plain_lead(ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead:
+    best = clause(ranked[0], "", qterms)
+    return Lead(best.text, best)
+
+
+def _is_year(text: str) -> bool:
+    return bool(re.fullmatch(r"(?:19|20)\d\d", text.strip()))
+
+
+def _lower_first(text: str) -> str:
+    """"The trial started" -> "the trial started"; names and acronyms ("FTX", "Google") stay."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower() and first.lower() in STOPWORDS | {"the", "a", "an"}:
+        return text[0].lower() + text[1:]
+    return text
