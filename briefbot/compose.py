@@ -18,7 +18,7 @@ from briefbot.evidence import (
     sentences_of,
 )
 from briefbot.grounding import GroundingGuard
-from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, names_in, plain_lead, yes_lead
+from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, names_in, plain_lead, yes_no_lead
 from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
 from retrieval.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
@@ -141,7 +141,7 @@ class OfflineComposer:
         elif q.kind == "quantity":
             return figure_lead(ranked, floor, frozenset(query_terms(subject_of(q))), qterms)
         elif q.kind in ("yesno", "compare") and q.core.split(" ", 1)[0].lower() in _YES_NO_OPENERS:
-            return yes_lead(ranked, qterms)
+            return yes_no_lead(q, ranked, qterms)
         return plain_lead(ranked, qterms)
 
     def checked(self, answer: Answer, passages: list[Passage]) -> Answer:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Protocol
 
 import numpy as np
@@ -64,6 +65,7 @@ def sentences_of(passages: list[Passage], min_chars: int = 25) -> list[EvidenceS
     return out
 
 
+@lru_cache(maxsize=200_000)
 def term_match(term: str, bag: frozenset[str]) -> float:
     """1 for the same stem, 0.7 for a longer or shorter form of it ("agre"/"agreement"), else 0."""
     if term in bag:

@@ -104,7 +104,12 @@ class GroundingGuard:
         checked = [CheckedSentence(text=text, cited=list(range(1, len(ps) + 1))) for text, ps in claims]
         evidence = [{n: sentences_of([p], min_chars=1) for n, p in enumerate(ps, start=1)} for _, ps in claims]
         fill_vectors(self.embedder, [e for ev in evidence for group in ev.values() for e in group])
-        vectors = self.embedder.embed([text for text, _ in claims]) if claims else []
+        # a claim that is one of its sources' sentences word for word has that sentence's vector
+        known = {e.text: e.vector for ev in evidence for group in ev.values() for e in group}
+        missing = [text for text, _ in claims if text not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed(missing)))
+        vectors = [known[text] for text, _ in claims]
         for s, ev, vec in zip(checked, evidence, vectors):
             if not ev:
                 s.reason = "no valid citation"

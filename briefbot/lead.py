@@ -48,6 +48,8 @@ _ROLE_WORDS = {
 }  # fmt: skip
 # Where a long sentence may be cut into clauses: semicolons, dashes, ", while", ", which", "; and"...
 _CLAUSE_BREAK = re.compile(r";\s+|\s+[—–]\s+|,\s+(?=(?:while|whereas|which|but|although|though|as well as)\b)")
+_TITLES = {"ceo", "chair", "chairman", "chairwoman", "president", "minister", "secretary", "senator", "founder",
+           "cofounder", "co-founder", "coach", "director", "spokesperson", "spokesman", "governor", "judge"}  # fmt: skip
 # Words of a body, not a person: "who" questions prefer people.
 _BODY_WORDS = {"ministry", "affairs", "department", "government", "office", "council", "committee", "agency",
                "commission", "parliament", "assembly", "court", "party", "police", "army", "forces"}  # fmt: skip
@@ -113,6 +115,10 @@ def names_in(text: str) -> list[str]:
             words = words[:-1]
         if not words:
             continue
+        # "Quora CEO Adam D'Angelo", "Fed Chair Paul Volcker": the person after the title
+        cut = max((i for i, w in enumerate(words[:-1]) if w.lower() in _TITLES), default=-1)
+        if 0 <= cut < len(words) - 1 and words[cut + 1][:1].isupper():
+            words = words[cut + 1 :]
         name = " ".join(words)
         if len(name) >= 2 and not name.isdigit():
             out.append(name)
@@ -123,7 +129,8 @@ def _is_role(name: str) -> bool:
     return all(w.lower() in _ROLE_WORDS or w.lower() in ("of", "the", "&") for w in name.split())
 
 
-def best_entity(question: Question, ranked: list[EvidenceSentence], floor: float, exclude: list[str]) -> str:
+def best_entity(question: Question, ranked: list[EvidenceSentence], floor: float, exclude: list[str],
+                depth: int = 40) -> str:  # fmt: skip
     """The name the strongest evidence agrees on, not one the question itself gives: each
     sentence above `floor` votes for its names with its score; names met in several sources count
     more; a short form ("Bankman-Fried") counts for the full name it is part of."""
@@ -132,7 +139,7 @@ def best_entity(question: Question, ranked: list[EvidenceSentence], floor: float
     votes: dict[str, float] = defaultdict(float)
     sources: dict[str, set[str]] = defaultdict(set)
     forms: dict[str, str] = {}
-    for s in ranked[:40]:
+    for s in ranked[:depth]:
         if s.score < floor:
             break
         for name in dict.fromkeys(names_in(s.text)):
@@ -166,12 +173,16 @@ def best_entity(question: Question, ranked: list[EvidenceSentence], floor: float
 
 def entity_lead(question: Question, ranked: list[EvidenceSentence], floor: float, exclude: list[str],
                 qterms: frozenset[str]) -> Lead | None:  # fmt: skip
-    name = best_entity(question, ranked, floor, exclude)
+    """The name the question asks for. "Who is the individual ...?" or "Which company ...?" asks for
+    an identity: the name the evidence as a whole agrees on. "Who signed / came with ...?" asks who
+    did something: a name from the best two sentences, which say it."""
+    identity = question.kind == "which" or re.match(r"^who(?:m|se)?\s+(?:is|was|are|were)\b", question.core, re.I)
+    name = best_entity(question, ranked, floor, exclude, depth=40 if identity else 2)
     if not name:
         return None
     holder = next((s for s in ranked if name.lower() in s.text.lower()), None)
-    if holder is None or holder.score < 0.9 * ranked[0].score:
-        return None  # the best evidence does not name it: the best sentence leads instead
+    if holder is None:
+        return None
     span = clause(holder, name, qterms)
     opening = " ".join(span.text.split()[:12]).lower()
     text = span.text if name.lower() in opening else f"{name}: {_lower_first(span.text)}"
@@ -218,9 +229,26 @@ def figure_lead(ranked: list[EvidenceSentence], floor: float, subject_terms: fro
     return None
 
 
-def yes_lead(ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead:
+# A question that asserts something did not happen, or that reports conflict ("Did X fail to...?",
+# "Was the coverage inconsistent...?"): the sources report what happened, so evidence of the event
+# without a negation of its own answers it No.
+_ASSERTS_NEGATION = re.compile(
+    r"\b(?:not|no|never|fail(?:s|ed|ing)?|lack(?:s|ed|ing)?|without|unlike|neither|nor)\b|n['’]t\b", re.I
+)
+_ASSERTS_CONFLICT = re.compile(r"\b(?:inconsisten\w*|contradict\w*|disagree\w*|at odds|conflict(?:s|ed|ing)?)\b", re.I)
+_NEGATED = re.compile(r"\b(?:not|no|never|without|neither|nor|fail(?:s|ed)?|lack(?:s|ed)?)\b|n['’]t\b", re.I)
+
+
+def yes_no_lead(question: Question, ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead:
+    """Yes when the best evidence bears the question out; No when the question asserts a negation
+    or a conflict that the evidence does not state (it reports the event, and reports agree)."""
     best = clause(ranked[0], "", qterms)
-    return Lead(f"Yes: {_lower_first(best.text)}", best, "Yes")
+    said = "Yes"
+    if _ASSERTS_CONFLICT.search(question.core):
+        said = "No"
+    elif _ASSERTS_NEGATION.search(question.core) and not any(_NEGATED.search(s.text) for s in ranked[:2]):
+        said = "No"
+    return Lead(f"{said}: {_lower_first(best.text)}", best, said)
 
 
 def plain_lead(ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead:

@@ -47,7 +47,7 @@ _PLURAL_WHICH = re.compile(
 # Attribution of a statement to an outlet: "an article from The Verge", "a Bloomberg report",
 # "reported by Reuters", "according to 'Fortune'", "TechCrunch's coverage".
 _NAME = r"['\"‘“]?(?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:of\s+|&\s+|\|\s+|-\s+)?[A-Z0-9][\w.&'’:-]*)*['\"’”]?"
-_KIND = r"(?:article|report|piece|review|story|coverage|analysis|publication|op-ed|editorial|column|feature|post)s?"
+_KIND = r"(?:article|report|piece|review|story|coverage|analysis|publication|op-ed|editorial|column)s?"
 _ATTRIBUTION = [
     re.compile(p)
     for p in (
@@ -149,12 +149,32 @@ def attributed_outlets(text: str) -> list[str]:
             if more and not pattern_kind_follows(text, more.end()):
                 matches.append(more)
     for m in matches:
+        if _inside_quotation(text, m.start("n")) or _quoted_person(text, m):
+            continue
         name = re.sub(r"['’]s?$", "", m.group("n").strip(" '\"‘’“”")).strip()
         for part in re.split(r"\s+and\s+|,\s*", name):
             part = part.strip(" '\"‘’“”")
             if part and not _NOT_OUTLET.match(part) and part not in found:
                 found.append(part)
     return found
+
+
+_QUOTES = "'\"‘’“”"
+
+
+def _inside_quotation(text: str, at: int) -> bool:
+    """Whether `at` falls inside a quoted title ("the 'NBA Rookie of the Year Odds' article")."""
+    if at < len(text) and text[at] in _QUOTES:
+        return False  # the name opens its own quotation: "the 'Fortune' article"
+    before = text[max(0, at - 80) : at]
+    opened = [i for i, c in enumerate(before) if c in _QUOTES and (i == 0 or not before[i - 1].isalpha())]
+    closed = [i for i, c in enumerate(before) if c in _QUOTES and i > 0 and before[i - 1].isalpha()]
+    return bool(opened) and (not closed or opened[-1] > closed[-1])
+
+
+def _quoted_person(text: str, m: re.Match) -> bool:
+    """"according to Megan Grey in 'The Age'": a person quoted by an outlet, not the outlet."""
+    return re.match(r"\s+(?:in|of|at|from|for|to)\s+(?:the\s+)?['\"‘“]?[A-Z]", text[m.end("n") :]) is not None
 
 
 def pattern_kind_follows(text: str, at: int) -> bool:

@@ -145,6 +145,7 @@ class ChunkStore:
                 f"'{embedding_model}'. Re-ingest: `briefbot ingest --rebuild`."
             )
         self.name = collection
+        self.local_changes = 0  # writes through this object, so readers in this process see them at once
         try:
             self._max_batch = int(client.get_max_batch_size())
         except Exception:
@@ -158,6 +159,7 @@ class ChunkStore:
         sentence_vectors: Sequence[np.ndarray | None] | None = None,
     ) -> None:
         """Upsert, split into batches the client accepts (its get_max_batch_size)."""
+        self.local_changes += 1
         sentence_vectors = sentence_vectors or [None] * len(chunks)
         for lo in range(0, len(chunks), self._max_batch):
             part = chunks[lo : lo + self._max_batch]
@@ -172,12 +174,14 @@ class ChunkStore:
             )
 
     def delete(self, ids: Iterable[str]) -> None:
+        self.local_changes += 1
         ids = list(ids)
         for lo in range(0, len(ids), self._max_batch):
             self._col.delete(ids=ids[lo : lo + self._max_batch])
 
     def bump_generation(self) -> None:
         """Mark the collection changed, so every process rebuilds its lexical index."""
+        self.local_changes += 1
         meta = dict(self._col.metadata or {})
         meta["embedding_model"] = self.embedding_model
         meta["generation"] = f"{time.time_ns()}"
