@@ -414,9 +414,18 @@ def item_count(count: int) -> str:
     return f"{count} item" if count == 1 else f"{count} items"
 
 
+BRIEF_TOP_ITEMS = 2  # items of each section shown in the channel (the attached brief has them all)
+BRIEF_TOP_ITEM_CHARS = 200
+
+
 def brief_section_line(section) -> str:
-    """`*What was agreed* — 4 items` (or `— Nothing in the sources`)."""
-    return f"*{escape(clip(section.title, TITLE_CHARS))}* — {item_count(len(section.items))}"
+    """`*What was agreed* — 4 items` (or `— Nothing in the sources`), then the section's top items
+    with their [n], each clipped (the full text is in the attached brief)."""
+    lines = [f"*{escape(clip(section.title, TITLE_CHARS))}* — {item_count(len(section.items))}"]
+    for item in section.items[:BRIEF_TOP_ITEMS]:
+        marks = "".join(f"[{n}]" for n in item.numbers)
+        lines.append(f"• {escape(clip(item.text, BRIEF_TOP_ITEM_CHARS))} {marks}".rstrip())
+    return "\n".join(lines)
 
 
 def brief_footer(brief) -> list[dict]:

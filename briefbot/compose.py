@@ -6,6 +6,7 @@ position. When nothing relevant enough is found, the answer says so and cites no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
@@ -17,6 +18,7 @@ from briefbot.evidence import (
     near_duplicate,
     sentences_of,
 )
+from briefbot.dates import find_dates
 from briefbot.grounding import GroundingGuard
 from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, names_in, plain_lead, yes_no_lead
 from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
@@ -141,8 +143,45 @@ class OfflineComposer:
         elif q.kind == "quantity":
             return figure_lead(ranked, floor, frozenset(query_terms(subject_of(q))), qterms)
         elif q.kind in ("yesno", "compare") and q.core.split(" ", 1)[0].lower() in _YES_NO_OPENERS:
-            return yes_no_lead(q, ranked, qterms)
+            return self.order_lead(q, ranked, qterms) or yes_no_lead(q, ranked, qterms)
         return plain_lead(ranked, qterms)
+
+    def order_lead(self, q: Question, ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead | None:
+        """"Did A happen before B?": the best evidence for A and for B, dated (a date in the sentence,
+        else its article's), compared. None when the question does not set two events in order or
+        the evidence does not date both apart."""
+        m = _ORDER.search(q.core)
+        if not m:
+            return None
+        first, second = q.core[: m.start()].strip(), q.core[m.end() :].strip(" ?")
+        if len(query_terms(first)) < 2 or len(query_terms(second)) < 2 or _STARTS_WITH_DATE.match(second):
+            return None  # "before 4 October": a date bound, not a second event
+        pool = ranked[:30]
+        a = self._best_for(first, pool)
+        b = self._best_for(second, [s for s in pool if a is None or not _overlaps(s, a)], dated=True)
+        self.scorer.score(q.text, pool)  # back to the whole question's scores
+        self.emphasise_predicate(q, pool)
+        if a is None or b is None or a is b:
+            return None
+        day_a, day_b = event_day(a), event_day(b)
+        common = min(len(day_a), len(day_b))
+        if not common or day_a[:common] == day_b[:common]:
+            return None  # undated, or the same day (month) as far as the sources say
+        holds = (day_a[:common] < day_b[:common]) == (m.group(1).lower() == "before")
+        said = "Yes" if holds else "No"
+        span = clause(a, "", qterms)
+        span.also = [b] if b.source_id != a.source_id else []
+        order = "before" if day_a[:common] < day_b[:common] else "after"
+        return Lead(f"{said} ({_day_label(day_a)}, {order} {_day_label(day_b)}): {_lower(span.text)}", span, said)
+
+    def _best_for(self, text: str, pool: list[EvidenceSentence], dated: bool = False) -> EvidenceSentence | None:
+        """The sentence that best reports `text` (with `dated`, one that dates it if any is close)."""
+        self.scorer.score(text, pool)
+        best = max(pool, key=lambda s: s.score, default=None)
+        if dated and best is not None:
+            with_date = [s for s in pool if s.score >= 0.8 * best.score and find_dates(s.text, s.passage.meta.published)]
+            best = max(with_date, key=lambda s: s.score, default=best)
+        return best if best is not None and best.score >= self.t.min_best_score else None
 
     def checked(self, answer: Answer, passages: list[Passage]) -> Answer:
         """Each sentence's cited span passes the grounding guard's support check, or is dropped;
@@ -163,6 +202,36 @@ class OfflineComposer:
                 kept.append(sentence)
         answer.sentences = kept
         return answer
+
+
+_ORDER = re.compile(r"\s(before|after)\s", re.I)
+_STARTS_WITH_DATE = re.compile(
+    r"^(?:the\s+)?(?:\d|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"today|yesterday|last|this|next)\b",
+    re.I,
+)
+
+
+def event_day(s: EvidenceSentence) -> tuple[int, ...]:
+    """When what a sentence reports happens: the most precise date in it (resolved against its
+    article's date; (year, month) when it gives no day), else the article's date. () when unknown."""
+    mentions = [m for m in find_dates(s.text, s.passage.meta.published) if m.year]
+    if mentions:
+        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
+        return tuple(part for part in (m.year, m.month, m.day) if part)
+    published = s.passage.meta.published
+    if re.match(r"\d{4}-\d\d-\d\d", published):
+        return (int(published[:4]), int(published[5:7]), int(published[8:10]))
+    return ()
+
+
+def _day_label(day: tuple[int, ...]) -> str:
+    return "-".join(f"{part:02d}" if i else str(part) for i, part in enumerate(day))
+
+
+def _lower(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first.lower() in ("the", "a", "an") else text
 
 
 # Kinds whose answer is a summary or a list: lead plus up to three supporting sentences. Others (a

@@ -269,7 +269,8 @@ def test_a_huge_brief_fits_one_message_within_slack_limits():
     assert len(message.blocks[0]["text"]["text"]) <= HEADER_CHARS
     text = all_text(message.blocks)
     assert "*Bottom line*" in text and "— 6 items" in text
-    assert "*Sources*" in text and "more in the full brief" in text  # not all 60 fit
+    assert "*Sources*" in text and "in the full brief" in text  # not all 60 fit
+    assert "[2]" in text and "(agreed 0)" not in text  # each section's top items, clipped, with their [n]
     assert "<!here>" not in text and "<!channel>" not in text and "&lt;!here&gt;" in text
     pages = render.render_brief_pages(brief)
     assert len(pages) > 1
