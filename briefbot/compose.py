@@ -20,7 +20,7 @@ from briefbot.evidence import (
 )
 from briefbot.dates import find_dates
 from briefbot.grounding import GroundingGuard
-from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, names_in, plain_lead, yes_no_lead
+from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, list_lead, names_in, plain_lead, yes_no_lead
 from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
 from retrieval.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
@@ -95,7 +95,7 @@ class OfflineComposer:
         """"What did Shehbaz Sharif propose?" is about proposing: a sentence that names him but
         proposes nothing should not lead. The question's terms outside its names (its predicate)
         add their share to each sentence's score."""
-        named = {t for name in names_in(q.core) for t in terms(name)}
+        named = {t for name in names_in(q.core, keep_titles=True) for t in terms(name)}
         predicate = [t for t in dict.fromkeys(query_terms(q.core)) if t not in named]
         if not predicate or len(predicate) > 6:  # long questions: the lexical score already weighs them
             return
@@ -144,6 +144,8 @@ class OfflineComposer:
             return figure_lead(ranked, floor, frozenset(query_terms(subject_of(q))), qterms)
         elif q.kind in ("yesno", "compare") and q.core.split(" ", 1)[0].lower() in _YES_NO_OPENERS:
             return self.order_lead(q, ranked, qterms) or yes_no_lead(q, ranked, qterms)
+        elif q.kind == "list":
+            return list_lead(ranked, qterms)
         return plain_lead(ranked, qterms)
 
     def order_lead(self, q: Question, ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead | None:

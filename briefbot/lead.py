@@ -103,8 +103,9 @@ def clause(ev: EvidenceSentence, keep: str = "", question_terms: frozenset[str] 
     return replace(ev, text=text, start=start, end=start + len(piece), terms=frozenset(terms(piece)), also=[])
 
 
-def names_in(text: str) -> list[str]:
-    """Proper names in a sentence, possessives dropped ("Google's" -> "Google")."""
+def names_in(text: str, keep_titles: bool = False) -> list[str]:
+    """Proper names in a sentence, possessives dropped ("Google's" -> "Google"); a person's title
+    dropped too ("Fed Chair Paul Volcker" -> "Paul Volcker") unless `keep_titles`."""
     out = []
     for m in _NAME.finditer(text):
         name = re.sub(r"['’]s?$", "", m.group(0)).strip(" .&-")
@@ -116,7 +117,7 @@ def names_in(text: str) -> list[str]:
         if not words:
             continue
         # "Quora CEO Adam D'Angelo", "Fed Chair Paul Volcker": the person after the title
-        cut = max((i for i, w in enumerate(words[:-1]) if w.lower() in _TITLES), default=-1)
+        cut = -1 if keep_titles else max((i for i, w in enumerate(words[:-1]) if w.lower() in _TITLES), default=-1)
         if 0 <= cut < len(words) - 1 and words[cut + 1][:1].isupper():
             words = words[cut + 1 :]
         name = " ".join(words)
@@ -249,6 +250,18 @@ def yes_no_lead(question: Question, ranked: list[EvidenceSentence], qterms: froz
     elif _ASSERTS_NEGATION.search(question.core) and not any(_NEGATED.search(s.text) for s in ranked[:2]):
         said = "No"
     return Lead(f"{said}: {_lower_first(best.text)}", best, said)
+
+
+_LIST_SEPARATOR = re.compile(r",\s|\sand\s|;\s")
+
+
+def list_lead(ranked: list[EvidenceSentence], qterms: frozenset[str], ratio: float = 0.85) -> Lead:
+    """"Which areas...?", "Who came with...?": of the sentences close to the best, the one that
+    enumerates the most (the list itself rather than a sentence about it)."""
+    close = [s for s in ranked[:6] if s.score >= ratio * ranked[0].score]
+    best = max(close, key=lambda s: (min(len(_LIST_SEPARATOR.findall(s.text)), 8), s.score))
+    span = clause(best, "", qterms)
+    return Lead(span.text, span)
 
 
 def plain_lead(ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead:
