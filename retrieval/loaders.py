@@ -333,19 +333,22 @@ def _front_matter_warnings(front_matter: dict, path: Path) -> list[str]:
     return []
 
 
+# Every rule runs in time linear in the text: no quantifier can cross a line or the next
+# delimiter, so an unclosed "**", "[" or "<http://" is scanned once, not once per opening.
+_LINK_TARGET = r"[^()\n]*(?:\([^()\n]*\)[^()\n]*)*"  # one level of parentheses: wiki/Foo_(bar)
 _MD_RULES = [
-    (re.compile(r"^\s*(?:```|~~~).*$", re.M), ""),  # code fences (their content stays)
-    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M), ""),  # reference link definitions
-    (re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M), r"\1"),  # headings
+    (re.compile(r"^[ \t]*(?:```|~~~).*$", re.M), ""),  # code fences (their content stays)
+    (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^[ \t]*\[[^\[\]\n]+\]:[ \t]*\S.*$", re.M), ""),  # reference link definitions
+    (re.compile(r"^#{1,6}[ \t]+(.*)$", re.M), lambda m: m.group(1).rstrip(" \t#")),  # headings
     (re.compile(r"^[ \t]*>[ \t]?", re.M), ""),  # block quotes
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # autolinks
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
-    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # italics with *
-    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),  # italics with _
+    (re.compile(rf"!\[[^\[\]\n]*\]\({_LINK_TARGET}\)"), ""),  # images
+    (re.compile(rf"\[([^\[\]\n]+)\]\({_LINK_TARGET}\)"), r"\1"),  # links
+    (re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]"), r"\1"),  # reference links
+    (re.compile(r"<(https?://[^<>\s]+)>"), r"\1"),  # autolinks
+    (re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1"), r"\2"),  # bold
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # italics with *
+    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), r"\1"),  # italics with _
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
 ]
 
