@@ -16,6 +16,10 @@ from retrieval.types import SearchFilters
 
 log = logging.getLogger("briefbot")
 
+# Exit codes (README, "Exit codes"): 0 done, 1 error (store, settings...), 2 bad command-line input,
+# 3 ingest finished but some files could not be ingested (each named on stderr), 130 interrupted.
+EXIT_SOME_FILES_FAILED = 3
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
@@ -110,11 +114,18 @@ def _ingest(args, settings: Settings) -> int:
         progress=False if args.no_progress else None,
     )
     rate = report.chunks_added / report.seconds if report.seconds else 0.0
+    failed = f" ({report.files_failed} failed)" if report.files_failed else ""
     print(
         f"{report.files_seen} files: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
-        f"{report.files_skipped} skipped; chunks +{report.chunks_added} -{report.chunks_removed}, "
+        f"{report.files_skipped} skipped{failed}; chunks +{report.chunks_added} -{report.chunks_removed}, "
         f"{report.chunks_total} in store ({report.seconds:.1f}s, {rate:.0f} chunks/s)"
     )
+    if report.files_failed:
+        print(
+            f"briefbot: {report.files_failed} file(s) could not be ingested (named above); the others were.",
+            file=sys.stderr,
+        )
+        return EXIT_SOME_FILES_FAILED
     return 0
 
 

@@ -85,28 +85,37 @@ class Ingestor:
                 bar.update(1)
                 if isinstance(item, BadSourceFile):
                     report.files_skipped += 1
+                    report.files_failed += 1
                     self._warn(report, warn, str(item))
                     continue
                 path, root = item
                 report.files_seen += 1
                 try:
                     doc = load_document(path, root, max_bytes=self.max_file_bytes)
+                    chunks = chunk_document(
+                        doc.meta,
+                        doc.text,
+                        sentences_per_chunk=self.chunking.sentences_per_chunk,
+                        overlap=self.chunking.overlap,
+                        max_chars=self.chunking.max_chars,
+                    )
                 except BadSourceFile as exc:
                     report.files_skipped += 1
+                    report.files_failed += 1
                     seen.add(_source_id(path, root))  # keep what it had: a bad read loses nothing
                     self._warn(report, warn, str(exc))
+                    continue
+                except Exception as exc:  # one file's surprise never stops the others
+                    report.files_skipped += 1
+                    report.files_failed += 1
+                    seen.add(_source_id(path, root))
+                    log.debug("ingest of %s failed", path, exc_info=True)
+                    self._warn(report, warn, _failure(path, exc))
                     continue
                 for message in doc.warnings:
                     self._warn(report, warn, message)
                 sid = doc.meta.source_id
                 seen.add(sid)
-                chunks = chunk_document(
-                    doc.meta,
-                    doc.text,
-                    sentences_per_chunk=self.chunking.sentences_per_chunk,
-                    overlap=self.chunking.overlap,
-                    max_chars=self.chunking.max_chars,
-                )
                 if not chunks:
                     report.files_skipped += 1
                     self._warn(report, warn, f"{path}: no text left after cleaning; skipped.")
@@ -175,6 +184,14 @@ class Ingestor:
     def _warn(report: IngestReport, warn, message: str) -> None:
         report.warnings.append(message)
         warn(message)
+
+
+def _failure(path: Path, exc: BaseException) -> str:
+    """One line naming the file and why it failed."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(reason) > 200:
+        reason = reason[:199] + "…"
+    return f"{' '.join(str(path).split())}: could not be ingested ({reason}); skipped it, the other files go on"
 
 
 def _source_id(path: Path, root: Path) -> str:

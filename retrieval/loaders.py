@@ -302,6 +302,50 @@ def _check_is_text(text: str, path: Path) -> None:
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
+_FRONT_MATTER_MAX_CHARS = 16_000  # a title, a date, a source and a link need a few hundred
+_FRONT_MATTER_MAX_DEPTH = 20  # nesting; 5,000 "[" would exhaust the recursion limit
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML for front matter: safe types only, no anchors or aliases (a 500-byte alias "bomb"
+    expands to gigabytes when its value is turned into text), a nesting limit, and dates kept
+    as text (a timestamp like 2025-02-30 would raise; the text is read by parse_date instead)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > _FRONT_MATTER_MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {_FRONT_MATTER_MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_front_matter(block: str) -> object:
+    """The YAML front matter block parsed safely (see _FrontMatterLoader). Raises yaml.YAMLError,
+    or ValueError for what the YAML library itself lets through (an integer of 5,000 digits)."""
+    if len(block) > _FRONT_MATTER_MAX_CHARS:
+        raise ValueError(f"it is over {_FRONT_MATTER_MAX_CHARS:,} characters")
+    loader = _FrontMatterLoader(block)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[dict, str, list[str]]:
     """(front matter mapping, text after it, warnings). With strict=False (plain text files) a
     block that is not a YAML mapping is left in the text untouched."""
@@ -310,13 +354,19 @@ def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[d
         return {}, text, []
     rest = text.lstrip("\ufeff")[m.end():]
     try:
-        data = yaml.safe_load(m.group("yaml"))
+        data = parse_front_matter(m.group("yaml"))
     except yaml.YAMLError as exc:
         if not strict:
             return {}, text, []
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 2})" if where is not None else ""
-        return {}, rest, [f"{_one_line(str(path))}: front matter is not valid YAML{line}; ignored it"]
+        problem = getattr(exc, "problem", None)
+        why = f": {_one_line(problem)}" if problem else ""
+        return {}, rest, [f"{_one_line(str(path))}: front matter is not valid YAML{line}{why}; ignored it"]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        if not strict:
+            return {}, text, []
+        return {}, rest, [f"{_one_line(str(path))}: front matter cannot be read ({_short(str(exc))}); ignored it"]
     if not isinstance(data, dict):
         if not strict:
             return {}, text, []
@@ -381,6 +431,11 @@ def html_article(html: str, path: Path) -> tuple[str, dict]:
         raise BadSourceFile(path, "no article text found in the HTML page", "check it is an article page")
     meta = {} if doc is None else {"title": doc.title, "outlet": doc.sitename, "url": doc.url, "published": doc.date}
     return "\n\n".join(line for line in text.split("\n")), {k: v for k, v in meta.items() if v}
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = _one_line(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _one_line(text: str) -> str:
