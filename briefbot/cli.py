@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="index source files (default: the sources folder)")
     ing.add_argument("paths", nargs="*", type=Path)
     ing.add_argument("--prune", action="store_true", help="drop chunks of files no longer present")
-    ing.add_argument("--rebuild", action="store_true", help="drop the collection and index anew")
+    ing.add_argument("--rebuild", action="store_true", help="index anew into a new collection, swapped in when complete")
     ing.add_argument("--no-progress", action="store_true")
     ing.set_defaults(run=_ingest)
 
@@ -101,15 +101,14 @@ def _service(settings: Settings):
 
 
 def _ingest(args, settings: Settings) -> int:
-    from briefbot.factory import build_service, drop_collection
+    from briefbot.factory import build_service
 
-    if args.rebuild:
-        drop_collection(settings)
-    service = build_service(settings, ingest_if_empty=False)
+    service = build_service(settings, ingest_if_empty=False, check_model=not args.rebuild)
     paths = args.paths or [Path(settings.sources_dir)]
     report = service.ingestor.ingest(
         paths,
         prune=args.prune,
+        rebuild=args.rebuild,
         warn=lambda m: print(f"warning: {m}", file=sys.stderr),
         progress=False if args.no_progress else None,
     )

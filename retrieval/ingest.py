@@ -64,18 +64,30 @@ class Ingestor:
         paths: Iterable[Path],
         *,
         prune: bool = False,
+        rebuild: bool = False,
         warn: Callable[[str], None] | None = None,
         progress: bool | None = None,
     ) -> IngestReport:
+        """Index `paths`. rebuild=True builds a new collection from them alone, beside the current
+        one, and swaps it in under the same name once complete (questions are answered from the
+        old one meanwhile); the write lock is held throughout, so a second writer is refused
+        before anything is touched."""
         warn = warn or (lambda message: log.warning("%s", message))
         lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
         with lock:
-            return self._ingest([Path(p) for p in paths], prune, warn, progress)
+            paths = [Path(p) for p in paths]
+            if not rebuild:
+                return self._ingest(self.store, paths, prune, warn, progress)
+            staging = self.store.staging()
+            report = self._ingest(staging, paths, True, warn, progress)
+            self.store.replace_with(staging)
+            log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
+            return report
 
-    def _ingest(self, paths, prune, warn, progress) -> IngestReport:
+    def _ingest(self, store: ChunkStore, paths, prune, warn, progress) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        existing = self.store.ids_by_source()
+        existing = store.ids_by_source()
         seen: set[str] = set()
         pending = _Pending()
         files = list(iter_source_files(paths))
@@ -134,33 +146,33 @@ class Ingestor:
                     pending.deletions.append(stale)
                     report.chunks_removed += len(stale)
                 if len(pending.chunks) >= self.batch_size:
-                    self._flush(pending, bar)
-            self._flush(pending, bar)
+                    self._flush(store, pending, bar)
+            self._flush(store, pending, bar)
             if prune:
                 gone = sorted(set(existing) - seen)
                 for sid in gone:
-                    self.store.delete(existing[sid])
+                    store.delete(existing[sid])
                     report.chunks_removed += len(existing[sid])
                 if gone:
                     log.info("pruned %d sources no longer present: %s", len(gone), ", ".join(gone[:5]))
         finally:
             bar.close()
         if report.chunks_added or report.chunks_removed:
-            self.store.bump_generation()
-        report.chunks_total = self.store.count()
+            store.bump_generation()
+        report.chunks_total = store.count()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _flush(self, pending: _Pending, bar) -> None:
+    def _flush(self, store: ChunkStore, pending: _Pending, bar) -> None:
         for lo in range(0, len(pending.chunks), self.batch_size):
             part = pending.chunks[lo : lo + self.batch_size]
             sentence_vectors = self._embed_sentences(part)
-            self.store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
+            store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
             log.debug("stored %d chunks", len(part))
             pending.embedded += len(part)
             bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
         for stale in pending.deletions:
-            self.store.delete(stale)
+            store.delete(stale)
         pending.chunks.clear()
         pending.deletions.clear()
 
