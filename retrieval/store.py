@@ -204,14 +204,19 @@ class ChunkStore:
     # ----- staying attached to the collection that bears the name
     def _call(self, what: str, op):
         """op(collection), reopened by name once when the handle's collection is gone (a rebuild
-        swapped another in)."""
+        swapped another in); any other Chroma failure becomes one StoreError line."""
         col = self._col
         try:
-            return op(col)
+            try:
+                return op(col)
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise
+                return op(self._reopen(col))
+        except StoreError:
+            raise
         except Exception as exc:
-            if not _is_missing(exc):
-                raise
-            return op(self._reopen(col))
+            raise StoreError(_failure_message(what, exc)) from exc
 
     def _named(self):
         """The collection that bears the name now, waiting out a rebuild's swap."""
@@ -442,6 +447,15 @@ class ChunkStore:
 
 
 def _failure_message(what: str, exc: BaseException) -> str:
-    """One line for a Chroma failure."""
+    """One line for a Chroma failure, with what to do about it."""
     reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return f"The Chroma store failed while {what} ({reason[:300]})."
+    if len(reason) > 300:
+        reason = reason[:299] + "…"
+    text = reason.lower()
+    if any(s in text for s in ("full", "no space", "file too large", "quota", "disk i/o error")):
+        hint = "the disk may be full: free some space, then run `briefbot ingest` again (it repairs the store)"
+    elif any(s in text for s in ("connect", "timed out", "timeout", "unreachable")):
+        hint = "is the Chroma server up (BRIEFBOT_CHROMA_HOST/PORT)? Then run the command again"
+    else:
+        hint = "run the command again; an interrupted ingest is repaired by the next one"
+    return f"The Chroma store failed while {what} ({reason}); {hint}."

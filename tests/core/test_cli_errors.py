@@ -32,3 +32,50 @@ def test_ingest_with_a_failing_file_ingests_the_rest_and_exits_3(tmp_path):
     assert "dates.md" in result.stderr and "2025-02-30" in result.stderr  # a warning, not a failure
     assert "1 failed" in result.stdout and "3 indexed" in result.stdout
     assert "could not be ingested" in result.stderr.strip().splitlines()[-1]
+
+
+def _expected_ids(folder) -> set[str]:
+    from retrieval.chunking import chunk_document
+    from retrieval.loaders import iter_source_files, load_document
+
+    ids = set()
+    for path, root in iter_source_files([folder]):
+        doc = load_document(path, root)
+        ids |= {c.chunk_id for c in chunk_document(doc.meta, doc.text)}
+    return ids
+
+
+def test_a_full_disk_mid_ingest_is_one_line_and_the_next_run_repairs_it(tmp_path, embedder):
+    """The disk "fills up" under the store (RLIMIT_FSIZE: a write past the limit fails with EFBIG,
+    as on a full disk) while 12 new articles are written: one line, exit 1, then a clean re-run."""
+    import resource
+
+    from bench.corpus import write_corpus
+
+    data, sources = tmp_path / "data", tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    assert run(["ingest", "--no-progress"], data, sources).returncode == 0
+    write_corpus(sources / "more", 12)
+    limit = max(p.stat().st_size for p in data.rglob("*") if p.is_file()) + 4096
+
+    def full_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    base.update(BRIEFBOT_DATA_DIR=str(data), BRIEFBOT_SOURCES_DIR=str(sources))
+    full = subprocess.run(
+        [sys.executable, "-m", "briefbot.cli", "ingest", "--no-progress"], env=base, cwd=PROJECT_ROOT,
+        capture_output=True, text=True, timeout=300, preexec_fn=full_disk,
+    )  # fmt: skip
+    assert full.returncode == 1, full.stderr[-2000:]
+    assert "Traceback" not in full.stderr
+    last = full.stderr.strip().splitlines()[-1]
+    assert last.startswith("briefbot: The Chroma store failed while") and "disk may be full" in last
+
+    again = run(["ingest", "--no-progress"], data, sources)
+    assert again.returncode == 0, again.stderr[-2000:]
+    from briefbot.factory import build_service
+    from tests.conftest import make_settings
+
+    store = build_service(make_settings(data, sources), embedder=embedder, ingest_if_empty=False).store
+    assert {cid for ids in store.ids_by_source().values() for cid in ids} == _expected_ids(sources)
