@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
+        return 2
+    undecodable = _undecodable_text(args)
+    if undecodable:
+        print(
+            f"briefbot: the {undecodable} is not valid UTF-8 text; check the terminal's or the "
+            "script's encoding (e.g. LANG=C.UTF-8) and type it again",
+            file=sys.stderr,
+        )
         return 2
     try:
         settings = Settings()
@@ -90,8 +100,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="only this source (file name, outlet or title fragment)")
-    p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
-    p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    p.add_argument("--since", type=_iso_date, help="only articles dated on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_iso_date, help="only articles dated on or before YYYY-MM-DD")
+
+
+def _iso_date(text: str) -> str:
+    """--since/--until: a real calendar date written YYYY-MM-DD, else a usage error (exit 2)."""
+    shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"'{shown}' is not a date: use YYYY-MM-DD, e.g. 2025-09-01")
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{shown}' is not a date on the calendar: use YYYY-MM-DD") from None
+    return text
+
+
+_TEXT_ARGUMENTS = {"question": "question", "topic": "topic", "source": "--source value"}
+
+
+def _undecodable_text(args: argparse.Namespace) -> str | None:
+    """The name of a text argument the shell passed as bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which no tokenizer or JSON encoder accepts), else None."""
+    for attr, name in _TEXT_ARGUMENTS.items():
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return name
+    return None
 
 
 def _service(settings: Settings):

@@ -79,3 +79,30 @@ def test_a_full_disk_mid_ingest_is_one_line_and_the_next_run_repairs_it(tmp_path
 
     store = build_service(make_settings(data, sources), embedder=embedder, ingest_if_empty=False).store
     assert {cid for ids in store.ids_by_source().values() for cid in ids} == _expected_ids(sources)
+
+
+def _quick(args, tmp_path):
+    """A command that must fail on its input before it opens the store or loads a model."""
+    result = run(args, tmp_path / "data", timeout=60)
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()
+    return result.stderr
+
+
+def test_text_that_is_not_utf8_is_a_usage_error(tmp_path):
+    for args, what in [
+        ([b"ask", b"What was agreed on \xff\xfe trade?"], "question"),
+        ([b"ask", b"What was agreed?", b"--source", b"Daw\xe9n"], "--source value"),
+        ([b"brief", b"Visit to \xc3("], "topic"),
+    ]:
+        stderr = _quick(args, tmp_path)
+        assert f"the {what} is not valid UTF-8" in stderr, stderr
+
+
+def test_since_and_until_must_be_real_dates(tmp_path):
+    for value in ["yesterday", "2025-13-45", "2025-02-30", "10/09/2025", "2025-9-1"]:
+        stderr = _quick(["ask", "What was agreed?", "--since", value], tmp_path)
+        assert "--since" in stderr and "YYYY-MM-DD" in stderr and value in stderr, stderr
+    stderr = _quick(["ask", "What was agreed?", "--until", "tomorrow"], tmp_path)
+    assert "--until" in stderr and "YYYY-MM-DD" in stderr
