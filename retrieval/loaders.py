@@ -216,10 +216,14 @@ def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
             raise BadSourceFile(path, f"is {kind}, not text", "convert it to .txt, .md or .html first")
     text, encoding = _decode(data, path)
     _check_is_text(text, path)
-    if encoding is None:
-        return text, []
-    return text, [f"{_one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
-                  "or save it as UTF-8"]  # fmt: skip
+    warnings = []
+    if encoding is not None:
+        warnings.append(f"{_one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
+                        "or save it as UTF-8")  # fmt: skip
+    nuls = text.count("\x00")
+    if nuls:  # cleaning drops them
+        warnings.append(f"{_one_line(str(path))}: holds {nuls} NUL byte(s) in its text; left them out")
+    return text, warnings
 
 
 def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
@@ -231,11 +235,14 @@ def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
             except UnicodeDecodeError:
                 raise BadSourceFile(path, f"starts with a {name} byte-order mark but is not {name}",
                                     "save it again as UTF-8") from None  # fmt: skip
-    if b"\x00" in data:
+    nuls = data.count(0)
+    if nuls:
         text = _bomless_utf16(data)
-        if text is None:
+        if text is not None:
+            return text, "UTF-16 (no byte-order mark)"
+        if nuls > _NOT_TEXT_MAX_RATIO * len(data):
             raise BadSourceFile(path, "is binary (it holds NUL bytes), not text", "convert it to .txt, .md or .html")
-        return text, "UTF-16 (no byte-order mark)"
+        # else a few stray NULs in text (a bad copy, an editor crash): read it as text
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:

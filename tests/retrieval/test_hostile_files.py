@@ -117,3 +117,15 @@ def test_oversized_front_matter_is_ignored_with_a_warning(tmp_path):
     doc = load_document(path, tmp_path)
     assert doc.meta.title == "" and any("over 16,000 characters" in w for w in doc.warnings)
     assert "Gwadar" in doc.text and "xxxx" not in doc.text
+
+
+def test_one_nul_byte_does_not_make_an_article_binary(tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_bytes(("Talks in Islamabad\n\n" + GOOD + " Trade rose by a third.\x00 The next round is in May.\n").encode())
+    doc = load_document(path, tmp_path)
+    assert "Gwadar" in doc.text and "next round is in May" in doc.text and "\x00" not in doc.text
+    assert any("NUL" in w and "article.txt" in w for w in doc.warnings)
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x00\x01\x02PNG\x00" * 200)  # a real share of NULs is still binary
+    with pytest.raises(Exception, match="binary"):
+        load_document(binary, tmp_path)
