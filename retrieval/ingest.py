@@ -113,9 +113,13 @@ class Ingestor:
                     )
                 except BadSourceFile as exc:
                     report.files_skipped += 1
-                    report.files_failed += 1
-                    seen.add(_source_id(path, root))  # keep what it had: a bad read loses nothing
-                    self._warn(report, warn, str(exc))
+                    sid = _source_id(path, root)
+                    seen.add(sid)
+                    if exc.kind == BadSourceFile.EMPTY:  # emptied: its old chunks say what it no longer does
+                        self._warn(report, warn, str(exc) + self._drop_all(sid, existing, pending, report))
+                    else:  # keep what it had: a bad read loses nothing
+                        report.files_failed += 1
+                        self._warn(report, warn, str(exc))
                     continue
                 except Exception as exc:  # one file's surprise never stops the others
                     report.files_skipped += 1
@@ -130,7 +134,8 @@ class Ingestor:
                 seen.add(sid)
                 if not chunks:
                     report.files_skipped += 1
-                    self._warn(report, warn, f"{path}: no text left after cleaning; skipped.")
+                    dropped = self._drop_all(sid, existing, pending, report)
+                    self._warn(report, warn, f"{path}: no text left after cleaning; skipped{dropped}.")
                     continue
                 new_ids = {c.chunk_id for c in chunks}
                 old_ids = existing.get(sid, set())
@@ -162,6 +167,16 @@ class Ingestor:
         report.chunks_total = store.count()
         report.seconds = time.perf_counter() - started
         return report
+
+    @staticmethod
+    def _drop_all(sid: str, existing: dict[str, set[str]], pending: _Pending, report: IngestReport) -> str:
+        """Queue the deletion of every chunk a source had; the note to add to its warning."""
+        stale = existing.get(sid, set())
+        if not stale:
+            return ""
+        pending.deletions.append(stale)
+        report.chunks_removed += len(stale)
+        return f"; removed the {len(stale)} chunks it had in the store"
 
     def _flush(self, store: ChunkStore, pending: _Pending, bar) -> None:
         for lo in range(0, len(pending.chunks), self.batch_size):

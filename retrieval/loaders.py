@@ -31,15 +31,19 @@ class BadSourceFile(BriefbotError):
     """A source file that cannot be used: str(err) is one line naming the file, the problem and
     what to do about it."""
 
-    def __init__(self, path: Path | str, problem: str, hint: str = "") -> None:
+    FAILED = "failed"  # could not be read or used: what it had indexed is kept
+    EMPTY = "empty"  # read fine and holds no article text (emptied): what it had indexed goes
+
+    def __init__(self, path: Path | str, problem: str, hint: str = "", kind: str = FAILED) -> None:
         self.path = Path(path)
         self.problem = problem
         self.hint = hint
+        self.kind = kind
         message = f"{_one_line(str(path))}: {problem}" + (f"; {hint}" if hint else "")
         super().__init__(_one_line(message))
 
     def __reduce__(self):  # keep it picklable despite the custom constructor
-        return (type(self), (self.path, self.problem, self.hint))
+        return (type(self), (self.path, self.problem, self.hint, self.kind))
 
 
 @dataclass
@@ -150,7 +154,8 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     warnings += _front_matter_warnings(front_matter, path)
     meta, body = clean_article(text, source_id_of(path, root), front_matter)
     if not body:
-        raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article")
+        raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article",
+                            kind=BadSourceFile.EMPTY)  # fmt: skip
     return LoadedDocument(meta=meta, text=body, warnings=warnings)
 
 
@@ -168,7 +173,8 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise _path_error(path, exc) from None
     _check_size(path, len(data), max_bytes)  # it may have grown since stat()
     if not data.strip():
-        raise BadSourceFile(path, "is empty" if not data else "holds only whitespace", "add text to it or remove it")
+        raise BadSourceFile(path, "is empty" if not data else "holds only whitespace", "add text to it or remove it",
+                            kind=BadSourceFile.EMPTY)  # fmt: skip
     return data
 
 
@@ -299,7 +305,7 @@ def _mess(text: str) -> float:
 def _check_is_text(text: str, path: Path) -> None:
     sample = text[:_TEXT_SAMPLE]
     if not sample.strip():
-        raise BadSourceFile(path, "holds only whitespace", "add text to it or remove it")
+        raise BadSourceFile(path, "holds only whitespace", "add text to it or remove it", kind=BadSourceFile.EMPTY)
     bad = len(_NOT_TEXT.findall(sample))
     if bad > _NOT_TEXT_MAX_RATIO * len(sample):
         raise BadSourceFile(path, "is mostly not text (binary data?)", "convert it to .txt, .md or .html")

@@ -129,3 +129,18 @@ def test_one_nul_byte_does_not_make_an_article_binary(tmp_path):
     binary.write_bytes(b"\x00\x01\x02PNG\x00" * 200)  # a real share of NULs is still binary
     with pytest.raises(Exception, match="binary"):
         load_document(binary, tmp_path)
+
+
+def test_an_emptied_article_loses_its_chunks_on_the_next_ingest(service, seed_copy):
+    service.ingestor.ingest([seed_copy])
+    emptied, boilerplate = "000_69c16f647ae5ebe9.txt", "002_7fc1add390062dda.txt"
+    assert {emptied, boilerplate} <= set(service.store.ids_by_source())
+    (seed_copy / emptied).write_text("")
+    (seed_copy / boilerplate).write_text("Leave a Comment\n\nScroll to Top\n\nShare on Facebook\n")
+    warnings: list[str] = []
+    report = service.ingestor.ingest([seed_copy], warn=warnings.append)  # no --prune: the files are there
+    assert service.store.count() == 0 and report.chunks_removed > 0
+    assert report.files_failed == 0 and report.files_skipped == 2
+    assert any(emptied in w and "removed" in w for w in warnings)
+    assert any(boilerplate in w and "removed" in w for w in warnings)
+    assert service.ask("Who signed the action plan?").refused
