@@ -115,7 +115,7 @@ class Ingestor:
                     report.files_skipped += 1
                     sid = _source_id(path, root)
                     seen.add(sid)
-                    if exc.kind == BadSourceFile.EMPTY:  # emptied: its old chunks say what it no longer does
+                    if exc.kind != BadSourceFile.FAILED:  # emptied, or a link not followed: its old chunks go
                         self._warn(report, warn, str(exc) + self._drop_all(sid, existing, pending, report))
                     else:  # keep what it had: a bad read loses nothing
                         report.files_failed += 1

@@ -33,6 +33,7 @@ class BadSourceFile(BriefbotError):
 
     FAILED = "failed"  # could not be read or used: what it had indexed is kept
     EMPTY = "empty"  # read fine and holds no article text (emptied): what it had indexed goes
+    SKIPPED = "skipped"  # deliberately not read (a link out of the folder): what it had indexed goes
 
     def __init__(self, path: Path | str, problem: str, hint: str = "", kind: str = FAILED) -> None:
         self.path = Path(path)
@@ -140,6 +141,7 @@ def _path_error(path: Path, exc: OSError) -> BadSourceFile:
 def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     """Read, decode, parse and clean one source file. Raises BadSourceFile."""
     path, root = Path(path), Path(root)
+    _check_link_stays_inside(path, root)
     data = _read_bytes(path, max_bytes)
     text, warnings = decode_text(data, path)
     suffix = path.suffix.lower()
@@ -157,6 +159,20 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article",
                             kind=BadSourceFile.EMPTY)  # fmt: skip
     return LoadedDocument(meta=meta, text=body, warnings=warnings)
+
+
+def _check_link_stays_inside(path: Path, root: Path) -> None:
+    """A symbolic link is followed only to a file inside the folder being ingested: a link in
+    sources/ to /etc/passwd or ~/.ssh/... must not put that file in the store."""
+    if not path.is_symlink():
+        return
+    target = os.path.realpath(path)
+    inside = os.path.realpath(root)
+    if os.path.commonpath([target, inside]) != inside:
+        raise BadSourceFile(
+            path, f"is a symbolic link to {target}, outside {root}; not followed",
+            "copy the file into the folder if it belongs there", kind=BadSourceFile.SKIPPED,
+        )  # fmt: skip
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:

@@ -144,3 +144,18 @@ def test_an_emptied_article_loses_its_chunks_on_the_next_ingest(service, seed_co
     assert any(emptied in w and "removed" in w for w in warnings)
     assert any(boilerplate in w and "removed" in w for w in warnings)
     assert service.ask("Who signed the action plan?").refused
+
+
+def test_a_symlink_out_of_the_sources_folder_is_not_followed(service, seed_copy, tmp_path):
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("The launch codes are kept in the blue folder in Room 12.\n")
+    (seed_copy / "leak.txt").symlink_to(outside / "secret.txt")
+    (seed_copy / "alias.txt").symlink_to(seed_copy / "000_69c16f647ae5ebe9.txt")  # inside: followed
+    warnings: list[str] = []
+    report = service.ingestor.ingest([seed_copy], warn=warnings.append)
+    indexed = set(service.store.ids_by_source())
+    assert "leak.txt" not in indexed and "alias.txt" in indexed
+    assert report.files_failed == 0
+    assert any("leak.txt" in w and "symbolic link" in w and "not followed" in w for w in warnings)
+    assert "launch codes" not in " ".join(p.text for p in service.store.all_passages())
