@@ -194,8 +194,18 @@ def _sources(args, settings: Settings) -> int:
         print("Nothing indexed yet: run `briefbot ingest`.")
     for r in rows:
         m = r.meta
-        print(f"{m.source_id}\t{m.title or '(no title)'}\t{m.published or '(no date)'}\t{r.chunks} chunks")
+        cells = (m.source_id, m.title or "(no title)", m.published or "(no date)", f"{r.chunks} chunks")
+        print("\t".join(map(_cell, cells)))
     return 0
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _cell(text: str) -> str:
+    """One field of a tab-separated line: a tab or line break in a file name or title is shown
+    escaped (\\t, \\n), so each source stays one line of four fields."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _eval(args, settings: Settings) -> int:

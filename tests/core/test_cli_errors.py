@@ -106,3 +106,19 @@ def test_since_and_until_must_be_real_dates(tmp_path):
         assert "--since" in stderr and "YYYY-MM-DD" in stderr and value in stderr, stderr
     stderr = _quick(["ask", "What was agreed?", "--until", "tomorrow"], tmp_path)
     assert "--until" in stderr and "YYYY-MM-DD" in stderr
+
+
+def test_a_source_name_with_a_line_break_stays_on_one_line_of_the_listing(tmp_path, embedder):
+    from briefbot.factory import build_service
+    from tests.conftest import make_settings
+
+    sources, data = tmp_path / "sources", tmp_path / "data"
+    shutil.copytree(SEEDS, sources)
+    (sources / "two\nlines.txt").write_text("Rail talks in Tashkent covered a new freight corridor on Monday.\n")
+    (sources / "a\ttab.txt").write_text("A new visa desk opens in Lahore next week, officials said.\n")
+    build_service(make_settings(data, sources), embedder=embedder, ingest_if_empty=False).ingestor.ingest([sources])
+    result = run(["sources"], data, sources)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 and all(line.count("\t") == 3 for line in lines), lines
+    assert "two\\nlines.txt\t" in result.stdout and "a\\ttab.txt\t" in result.stdout
