@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -16,12 +18,24 @@ from retrieval.types import SearchFilters
 
 log = logging.getLogger("briefbot")
 
+# Exit codes (README, "Exit codes"): 0 done, 1 error (store, settings...), 2 bad command-line input,
+# 3 ingest finished but some files could not be ingested (each named on stderr), 130 interrupted.
+EXIT_SOME_FILES_FAILED = 3
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
+        return 2
+    undecodable = _undecodable_text(args)
+    if undecodable:
+        print(
+            f"briefbot: the {undecodable} is not valid UTF-8 text; check the terminal's or the "
+            "script's encoding (e.g. LANG=C.UTF-8) and type it again",
+            file=sys.stderr,
+        )
         return 2
     try:
         settings = Settings()
@@ -49,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="index source files (default: the sources folder)")
     ing.add_argument("paths", nargs="*", type=Path)
     ing.add_argument("--prune", action="store_true", help="drop chunks of files no longer present")
-    ing.add_argument("--rebuild", action="store_true", help="drop the collection and index anew")
+    ing.add_argument("--rebuild", action="store_true", help="index anew into a new collection, swapped in when complete")
     ing.add_argument("--no-progress", action="store_true")
     ing.set_defaults(run=_ingest)
 
@@ -86,8 +100,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="only this source (file name, outlet or title fragment)")
-    p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
-    p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    p.add_argument("--since", type=_iso_date, help="only articles dated on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_iso_date, help="only articles dated on or before YYYY-MM-DD")
+
+
+def _iso_date(text: str) -> str:
+    """--since/--until: a real calendar date written YYYY-MM-DD, else a usage error (exit 2)."""
+    shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"'{shown}' is not a date: use YYYY-MM-DD, e.g. 2025-09-01")
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{shown}' is not a date on the calendar: use YYYY-MM-DD") from None
+    return text
+
+
+_TEXT_ARGUMENTS = {"question": "question", "topic": "topic", "source": "--source value"}
+
+
+def _undecodable_text(args: argparse.Namespace) -> str | None:
+    """The name of a text argument the shell passed as bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which no tokenizer or JSON encoder accepts), else None."""
+    for attr, name in _TEXT_ARGUMENTS.items():
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return name
+    return None
 
 
 def _service(settings: Settings):
@@ -97,24 +139,30 @@ def _service(settings: Settings):
 
 
 def _ingest(args, settings: Settings) -> int:
-    from briefbot.factory import build_service, drop_collection
+    from briefbot.factory import build_service
 
-    if args.rebuild:
-        drop_collection(settings)
-    service = build_service(settings, ingest_if_empty=False)
+    service = build_service(settings, ingest_if_empty=False, check_model=not args.rebuild)
     paths = args.paths or [Path(settings.sources_dir)]
     report = service.ingestor.ingest(
         paths,
         prune=args.prune,
+        rebuild=args.rebuild,
         warn=lambda m: print(f"warning: {m}", file=sys.stderr),
         progress=False if args.no_progress else None,
     )
     rate = report.chunks_added / report.seconds if report.seconds else 0.0
+    failed = f" ({report.files_failed} failed)" if report.files_failed else ""
     print(
         f"{report.files_seen} files: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
-        f"{report.files_skipped} skipped; chunks +{report.chunks_added} -{report.chunks_removed}, "
+        f"{report.files_skipped} skipped{failed}; chunks +{report.chunks_added} -{report.chunks_removed}, "
         f"{report.chunks_total} in store ({report.seconds:.1f}s, {rate:.0f} chunks/s)"
     )
+    if report.files_failed:
+        print(
+            f"briefbot: {report.files_failed} file(s) could not be ingested (named above); the others were.",
+            file=sys.stderr,
+        )
+        return EXIT_SOME_FILES_FAILED
     return 0
 
 
@@ -146,8 +194,18 @@ def _sources(args, settings: Settings) -> int:
         print("Nothing indexed yet: run `briefbot ingest`.")
     for r in rows:
         m = r.meta
-        print(f"{m.source_id}\t{m.title or '(no title)'}\t{m.published or '(no date)'}\t{r.chunks} chunks")
+        cells = (m.source_id, m.title or "(no title)", m.published or "(no date)", f"{r.chunks} chunks")
+        print("\t".join(map(_cell, cells)))
     return 0
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _cell(text: str) -> str:
+    """One field of a tab-separated line: a tab or line break in a file name or title is shown
+    escaped (\\t, \\n), so each source stays one line of four fields."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _eval(args, settings: Settings) -> int:

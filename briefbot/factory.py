@@ -33,28 +33,21 @@ def chroma_client(settings: Settings):
     return embedded_client(settings.chroma_dir)
 
 
-def drop_collection(settings: Settings) -> None:
-    """Delete the collection (for `ingest --rebuild`, e.g. after changing the embedding model)."""
-    client = chroma_client(settings)
-    try:
-        client.delete_collection(settings.collection)
-    except Exception as exc:  # absent already: nothing to drop
-        log.debug("drop_collection: %s", exc)
-
-
 def build_service(
     settings: Settings,
     *,
     embedder: Embedder | None = None,
     generator: Generator | None = None,
     ingest_if_empty: bool = True,
+    check_model: bool = True,
 ) -> BriefingService:
+    """check_model=False opens a store built with another embedding model (to rebuild it)."""
     embedder = embedder or MiniLMEmbedder(
         batch_size=settings.embedding_batch_size,
         backend=settings.embedding_backend,
         cache_dir=settings.model_cache_dir,
     )
-    store = ChunkStore(chroma_client(settings), settings.collection, embedder.name)
+    store = ChunkStore(chroma_client(settings), settings.collection, embedder.name, check_model=check_model)
     retriever = HybridRetriever(store, embedder)
     scorer = SentenceScorer(embedder, retriever.lexical)
     composer = OfflineComposer(

@@ -91,7 +91,10 @@ _INLINE_ANYWHERE = re.compile(
 )
 # UI labels, matched case-sensitively and only at a line's start or end ("leave a comment" is prose).
 _UI_LABEL = rf"(?:Leave a (?:Comment|Reply)|Share this(?: article| story)?:|Share on {_SHARE_SITES})"
-_INLINE_EDGE = re.compile(rf"^{_UI_LABEL}\s+|\s+{_UI_LABEL}$|\s+Share this$")
+_EDGE_HEAD = re.compile(rf"{_UI_LABEL}\s+")  # matched at a moving start, so a chain costs its length
+_EDGE_TAIL = re.compile(rf"\s+(?:{_UI_LABEL}|Share this)\Z")  # searched in a short window at the end
+_EDGE_TAIL_WINDOW = 64  # longer than any label with its space
+_INLINE_PASSES = 4  # removing one prompt can expose another; nested on purpose, they stay
 _SEP = r"(?:\s*[:|»>]|\s+[-–—])"  # "Related: ...", "Read more | ...", "Also read - ..."
 _BOILERPLATE_LINE = re.compile(
     # comment forms
@@ -166,7 +169,7 @@ def clean_article(raw: str, source_id: str, front_matter: dict | None = None) ->
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _INVISIBLE.update({ord("\u00a0"): " ", ord("\t"): " ", ord("\u2028"): "\n", ord("\u2029"): "\n"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r" {2,}")
+_SPACES = re.compile(r"[^\S\n]{2,}")  # any run of spaces, so no regex later meets a long one
 
 
 def _normalise(raw: str) -> str:
@@ -176,13 +179,27 @@ def _normalise(raw: str) -> str:
 
 
 def _strip_inline_boilerplate(line: str) -> str:
-    if not line:
-        return line
-    previous = None
-    while previous != line:
+    """The line without share/scroll/comment prompts, in time linear in its length."""
+    for _ in range(_INLINE_PASSES):
+        if not line:
+            break
         previous = line
-        line = _INLINE_EDGE.sub("", _INLINE_ANYWHERE.sub(" ", line).strip()).strip()
+        line = _strip_edge_labels(_INLINE_ANYWHERE.sub(" ", line).strip())
+        if line == previous:
+            break
     return line
+
+
+def _strip_edge_labels(line: str) -> str:
+    """Every UI label at the start and the end of the line ("Share on Facebook Share on X ...")."""
+    lo, hi = 0, len(line)
+    while (m := _EDGE_HEAD.match(line, lo, hi)) is not None:
+        lo = m.end()
+    while (m := _EDGE_TAIL.search(line, max(lo, hi - _EDGE_TAIL_WINDOW), hi)) is not None:
+        hi = m.start()
+        while hi > lo and line[hi - 1].isspace():
+            hi -= 1
+    return line[lo:hi].strip()
 
 
 def _is_boilerplate_line(line: str) -> bool:

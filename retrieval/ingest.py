@@ -64,18 +64,30 @@ class Ingestor:
         paths: Iterable[Path],
         *,
         prune: bool = False,
+        rebuild: bool = False,
         warn: Callable[[str], None] | None = None,
         progress: bool | None = None,
     ) -> IngestReport:
+        """Index `paths`. rebuild=True builds a new collection from them alone, beside the current
+        one, and swaps it in under the same name once complete (questions are answered from the
+        old one meanwhile); the write lock is held throughout, so a second writer is refused
+        before anything is touched."""
         warn = warn or (lambda message: log.warning("%s", message))
         lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
         with lock:
-            return self._ingest([Path(p) for p in paths], prune, warn, progress)
+            paths = [Path(p) for p in paths]
+            if not rebuild:
+                return self._ingest(self.store, paths, prune, warn, progress)
+            staging = self.store.staging()
+            report = self._ingest(staging, paths, True, warn, progress)
+            self.store.replace_with(staging)
+            log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
+            return report
 
-    def _ingest(self, paths, prune, warn, progress) -> IngestReport:
+    def _ingest(self, store: ChunkStore, paths, prune, warn, progress) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        existing = self.store.ids_by_source()
+        existing = store.ids_by_source()
         seen: set[str] = set()
         pending = _Pending()
         files = list(iter_source_files(paths))
@@ -85,31 +97,45 @@ class Ingestor:
                 bar.update(1)
                 if isinstance(item, BadSourceFile):
                     report.files_skipped += 1
+                    report.files_failed += 1
                     self._warn(report, warn, str(item))
                     continue
                 path, root = item
                 report.files_seen += 1
                 try:
                     doc = load_document(path, root, max_bytes=self.max_file_bytes)
+                    chunks = chunk_document(
+                        doc.meta,
+                        doc.text,
+                        sentences_per_chunk=self.chunking.sentences_per_chunk,
+                        overlap=self.chunking.overlap,
+                        max_chars=self.chunking.max_chars,
+                    )
                 except BadSourceFile as exc:
                     report.files_skipped += 1
-                    seen.add(_source_id(path, root))  # keep what it had: a bad read loses nothing
-                    self._warn(report, warn, str(exc))
+                    sid = _source_id(path, root)
+                    seen.add(sid)
+                    if exc.kind != BadSourceFile.FAILED:  # emptied, or a link not followed: its old chunks go
+                        self._warn(report, warn, str(exc) + self._drop_all(sid, existing, pending, report))
+                    else:  # keep what it had: a bad read loses nothing
+                        report.files_failed += 1
+                        self._warn(report, warn, str(exc))
+                    continue
+                except Exception as exc:  # one file's surprise never stops the others
+                    report.files_skipped += 1
+                    report.files_failed += 1
+                    seen.add(_source_id(path, root))
+                    log.debug("ingest of %s failed", path, exc_info=True)
+                    self._warn(report, warn, _failure(path, exc))
                     continue
                 for message in doc.warnings:
                     self._warn(report, warn, message)
                 sid = doc.meta.source_id
                 seen.add(sid)
-                chunks = chunk_document(
-                    doc.meta,
-                    doc.text,
-                    sentences_per_chunk=self.chunking.sentences_per_chunk,
-                    overlap=self.chunking.overlap,
-                    max_chars=self.chunking.max_chars,
-                )
                 if not chunks:
                     report.files_skipped += 1
-                    self._warn(report, warn, f"{path}: no text left after cleaning; skipped.")
+                    dropped = self._drop_all(sid, existing, pending, report)
+                    self._warn(report, warn, f"{path}: no text left after cleaning; skipped{dropped}.")
                     continue
                 new_ids = {c.chunk_id for c in chunks}
                 old_ids = existing.get(sid, set())
@@ -125,33 +151,43 @@ class Ingestor:
                     pending.deletions.append(stale)
                     report.chunks_removed += len(stale)
                 if len(pending.chunks) >= self.batch_size:
-                    self._flush(pending, bar)
-            self._flush(pending, bar)
+                    self._flush(store, pending, bar)
+            self._flush(store, pending, bar)
             if prune:
                 gone = sorted(set(existing) - seen)
                 for sid in gone:
-                    self.store.delete(existing[sid])
+                    store.delete(existing[sid])
                     report.chunks_removed += len(existing[sid])
                 if gone:
                     log.info("pruned %d sources no longer present: %s", len(gone), ", ".join(gone[:5]))
         finally:
             bar.close()
         if report.chunks_added or report.chunks_removed:
-            self.store.bump_generation()
-        report.chunks_total = self.store.count()
+            store.bump_generation()
+        report.chunks_total = store.count()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _flush(self, pending: _Pending, bar) -> None:
+    @staticmethod
+    def _drop_all(sid: str, existing: dict[str, set[str]], pending: _Pending, report: IngestReport) -> str:
+        """Queue the deletion of every chunk a source had; the note to add to its warning."""
+        stale = existing.get(sid, set())
+        if not stale:
+            return ""
+        pending.deletions.append(stale)
+        report.chunks_removed += len(stale)
+        return f"; removed the {len(stale)} chunks it had in the store"
+
+    def _flush(self, store: ChunkStore, pending: _Pending, bar) -> None:
         for lo in range(0, len(pending.chunks), self.batch_size):
             part = pending.chunks[lo : lo + self.batch_size]
             sentence_vectors = self._embed_sentences(part)
-            self.store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
+            store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
             log.debug("stored %d chunks", len(part))
             pending.embedded += len(part)
             bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
         for stale in pending.deletions:
-            self.store.delete(stale)
+            store.delete(stale)
         pending.chunks.clear()
         pending.deletions.clear()
 
@@ -175,6 +211,14 @@ class Ingestor:
     def _warn(report: IngestReport, warn, message: str) -> None:
         report.warnings.append(message)
         warn(message)
+
+
+def _failure(path: Path, exc: BaseException) -> str:
+    """One line naming the file and why it failed."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(reason) > 200:
+        reason = reason[:199] + "…"
+    return f"{' '.join(str(path).split())}: could not be ingested ({reason}); skipped it, the other files go on"
 
 
 def _source_id(path: Path, root: Path) -> str:

@@ -31,15 +31,20 @@ class BadSourceFile(BriefbotError):
     """A source file that cannot be used: str(err) is one line naming the file, the problem and
     what to do about it."""
 
-    def __init__(self, path: Path | str, problem: str, hint: str = "") -> None:
+    FAILED = "failed"  # could not be read or used: what it had indexed is kept
+    EMPTY = "empty"  # read fine and holds no article text (emptied): what it had indexed goes
+    SKIPPED = "skipped"  # deliberately not read (a link out of the folder): what it had indexed goes
+
+    def __init__(self, path: Path | str, problem: str, hint: str = "", kind: str = FAILED) -> None:
         self.path = Path(path)
         self.problem = problem
         self.hint = hint
+        self.kind = kind
         message = f"{_one_line(str(path))}: {problem}" + (f"; {hint}" if hint else "")
         super().__init__(_one_line(message))
 
     def __reduce__(self):  # keep it picklable despite the custom constructor
-        return (type(self), (self.path, self.problem, self.hint))
+        return (type(self), (self.path, self.problem, self.hint, self.kind))
 
 
 @dataclass
@@ -136,6 +141,7 @@ def _path_error(path: Path, exc: OSError) -> BadSourceFile:
 def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     """Read, decode, parse and clean one source file. Raises BadSourceFile."""
     path, root = Path(path), Path(root)
+    _check_link_stays_inside(path, root)
     data = _read_bytes(path, max_bytes)
     text, warnings = decode_text(data, path)
     suffix = path.suffix.lower()
@@ -150,8 +156,23 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     warnings += _front_matter_warnings(front_matter, path)
     meta, body = clean_article(text, source_id_of(path, root), front_matter)
     if not body:
-        raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article")
+        raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article",
+                            kind=BadSourceFile.EMPTY)  # fmt: skip
     return LoadedDocument(meta=meta, text=body, warnings=warnings)
+
+
+def _check_link_stays_inside(path: Path, root: Path) -> None:
+    """A symbolic link is followed only to a file inside the folder being ingested: a link in
+    sources/ to /etc/passwd or ~/.ssh/... must not put that file in the store."""
+    if not path.is_symlink():
+        return
+    target = os.path.realpath(path)
+    inside = os.path.realpath(root)
+    if os.path.commonpath([target, inside]) != inside:
+        raise BadSourceFile(
+            path, f"is a symbolic link to {target}, outside {root}; not followed",
+            "copy the file into the folder if it belongs there", kind=BadSourceFile.SKIPPED,
+        )  # fmt: skip
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -168,7 +189,8 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise _path_error(path, exc) from None
     _check_size(path, len(data), max_bytes)  # it may have grown since stat()
     if not data.strip():
-        raise BadSourceFile(path, "is empty" if not data else "holds only whitespace", "add text to it or remove it")
+        raise BadSourceFile(path, "is empty" if not data else "holds only whitespace", "add text to it or remove it",
+                            kind=BadSourceFile.EMPTY)  # fmt: skip
     return data
 
 
@@ -216,10 +238,14 @@ def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
             raise BadSourceFile(path, f"is {kind}, not text", "convert it to .txt, .md or .html first")
     text, encoding = _decode(data, path)
     _check_is_text(text, path)
-    if encoding is None:
-        return text, []
-    return text, [f"{_one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
-                  "or save it as UTF-8"]  # fmt: skip
+    warnings = []
+    if encoding is not None:
+        warnings.append(f"{_one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
+                        "or save it as UTF-8")  # fmt: skip
+    nuls = text.count("\x00")
+    if nuls:  # cleaning drops them
+        warnings.append(f"{_one_line(str(path))}: holds {nuls} NUL byte(s) in its text; left them out")
+    return text, warnings
 
 
 def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
@@ -231,11 +257,14 @@ def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
             except UnicodeDecodeError:
                 raise BadSourceFile(path, f"starts with a {name} byte-order mark but is not {name}",
                                     "save it again as UTF-8") from None  # fmt: skip
-    if b"\x00" in data:
+    nuls = data.count(0)
+    if nuls:
         text = _bomless_utf16(data)
-        if text is None:
+        if text is not None:
+            return text, "UTF-16 (no byte-order mark)"
+        if nuls > _NOT_TEXT_MAX_RATIO * len(data):
             raise BadSourceFile(path, "is binary (it holds NUL bytes), not text", "convert it to .txt, .md or .html")
-        return text, "UTF-16 (no byte-order mark)"
+        # else a few stray NULs in text (a bad copy, an editor crash): read it as text
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
@@ -292,7 +321,7 @@ def _mess(text: str) -> float:
 def _check_is_text(text: str, path: Path) -> None:
     sample = text[:_TEXT_SAMPLE]
     if not sample.strip():
-        raise BadSourceFile(path, "holds only whitespace", "add text to it or remove it")
+        raise BadSourceFile(path, "holds only whitespace", "add text to it or remove it", kind=BadSourceFile.EMPTY)
     bad = len(_NOT_TEXT.findall(sample))
     if bad > _NOT_TEXT_MAX_RATIO * len(sample):
         raise BadSourceFile(path, "is mostly not text (binary data?)", "convert it to .txt, .md or .html")
@@ -300,6 +329,50 @@ def _check_is_text(text: str, path: Path) -> None:
 
 # ---------------------------------------------------------------- front matter and markdown
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+_FRONT_MATTER_MAX_CHARS = 16_000  # a title, a date, a source and a link need a few hundred
+_FRONT_MATTER_MAX_DEPTH = 20  # nesting; 5,000 "[" would exhaust the recursion limit
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML for front matter: safe types only, no anchors or aliases (a 500-byte alias "bomb"
+    expands to gigabytes when its value is turned into text), a nesting limit, and dates kept
+    as text (a timestamp like 2025-02-30 would raise; the text is read by parse_date instead)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > _FRONT_MATTER_MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {_FRONT_MATTER_MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_front_matter(block: str) -> object:
+    """The YAML front matter block parsed safely (see _FrontMatterLoader). Raises yaml.YAMLError,
+    or ValueError for what the YAML library itself lets through (an integer of 5,000 digits)."""
+    if len(block) > _FRONT_MATTER_MAX_CHARS:
+        raise ValueError(f"it is over {_FRONT_MATTER_MAX_CHARS:,} characters")
+    loader = _FrontMatterLoader(block)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[dict, str, list[str]]:
@@ -310,13 +383,19 @@ def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[d
         return {}, text, []
     rest = text.lstrip("\ufeff")[m.end():]
     try:
-        data = yaml.safe_load(m.group("yaml"))
+        data = parse_front_matter(m.group("yaml"))
     except yaml.YAMLError as exc:
         if not strict:
             return {}, text, []
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 2})" if where is not None else ""
-        return {}, rest, [f"{_one_line(str(path))}: front matter is not valid YAML{line}; ignored it"]
+        problem = getattr(exc, "problem", None)
+        why = f": {_one_line(problem)}" if problem else ""
+        return {}, rest, [f"{_one_line(str(path))}: front matter is not valid YAML{line}{why}; ignored it"]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        if not strict:
+            return {}, text, []
+        return {}, rest, [f"{_one_line(str(path))}: front matter cannot be read ({_short(str(exc))}); ignored it"]
     if not isinstance(data, dict):
         if not strict:
             return {}, text, []
@@ -333,19 +412,22 @@ def _front_matter_warnings(front_matter: dict, path: Path) -> list[str]:
     return []
 
 
+# Every rule runs in time linear in the text: no quantifier can cross a line or the next
+# delimiter, so an unclosed "**", "[" or "<http://" is scanned once, not once per opening.
+_LINK_TARGET = r"[^()\n]*(?:\([^()\n]*\)[^()\n]*)*"  # one level of parentheses: wiki/Foo_(bar)
 _MD_RULES = [
-    (re.compile(r"^\s*(?:```|~~~).*$", re.M), ""),  # code fences (their content stays)
-    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M), ""),  # reference link definitions
-    (re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M), r"\1"),  # headings
+    (re.compile(r"^[ \t]*(?:```|~~~).*$", re.M), ""),  # code fences (their content stays)
+    (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^[ \t]*\[[^\[\]\n]+\]:[ \t]*\S.*$", re.M), ""),  # reference link definitions
+    (re.compile(r"^#{1,6}[ \t]+(.*)$", re.M), lambda m: m.group(1).rstrip(" \t#")),  # headings
     (re.compile(r"^[ \t]*>[ \t]?", re.M), ""),  # block quotes
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # autolinks
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
-    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # italics with *
-    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),  # italics with _
+    (re.compile(rf"!\[[^\[\]\n]*\]\({_LINK_TARGET}\)"), ""),  # images
+    (re.compile(rf"\[([^\[\]\n]+)\]\({_LINK_TARGET}\)"), r"\1"),  # links
+    (re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]"), r"\1"),  # reference links
+    (re.compile(r"<(https?://[^<>\s]+)>"), r"\1"),  # autolinks
+    (re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1"), r"\2"),  # bold
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # italics with *
+    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), r"\1"),  # italics with _
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
 ]
 
@@ -378,6 +460,11 @@ def html_article(html: str, path: Path) -> tuple[str, dict]:
         raise BadSourceFile(path, "no article text found in the HTML page", "check it is an article page")
     meta = {} if doc is None else {"title": doc.title, "outlet": doc.sitename, "url": doc.url, "published": doc.date}
     return "\n\n".join(line for line in text.split("\n")), {k: v for k, v in meta.items() if v}
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = _one_line(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _one_line(text: str) -> str:

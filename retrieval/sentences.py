@@ -29,11 +29,15 @@ _STARTERS = frozenset(
 )  # fmt: skip
 
 _CLOSERS = "\"'”’»)]"
+# Linear time on any input: a match may only start where a run of end punctuation starts (the
+# lookbehind), and the possessive quantifiers never give back what they took, so no character is
+# scanned by more than one attempt. (The earlier single regex, which also matched paragraph
+# breaks with leading blanks, was quadratic on a run of dots or spaces: 32k dots took 22 s.)
 _CANDIDATE = re.compile(
-    r"(?P<blank>[ \t\r\f\v]*\n[ \t\r\f\v]*\n\s*)"  # a paragraph break
-    r"|(?P<nl>\n)"  # a line break: ends a sentence only after a heading or before a list item
-    r"|(?P<term>(?:[.?!]|…)+[\"'”’»)\]]*)(?=\s|$)"
+    r"(?P<nl>\n)"  # a line break: ends a sentence at a blank line, after a heading, before a list item
+    r"|(?<![.?!…])(?P<term>[.?!…]++[\"'”’»)\]]*+)(?=\s|\Z)"
 )
+_HSPACE = frozenset(" \t\r\f\v")
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")  # U.S, e.g, a.m (final period excluded)
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*•▪●◦–]|\d{1,3}[.)])[ \t]+\S")
 _HEADING_MAX_CHARS = 60  # wrapped prose runs to ~70-80 columns; a shorter lone line is a heading
@@ -44,21 +48,51 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans (start, end), end exclusive, with surrounding whitespace trimmed."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _CANDIDATE.finditer(text):
-        kind = m.lastgroup
-        if kind == "term":
+    visible = _FirstVisible(text)
+    pos = 0
+    n = len(text)
+    while (m := _CANDIDATE.search(text, pos)) is not None:
+        pos = m.end()
+        if m.lastgroup == "term":
             if not _ends_sentence(text, m.start(), m.end(), start):
                 continue
             _add(text, start, m.end(), spans)
-        elif kind == "blank":
-            _add(text, start, m.start(), spans)
-        elif not _breaks_line(text, m.start(), start):
+            start = pos
             continue
-        else:
+        blank = _blank_line_end(text, m.start(), n)
+        if blank:
             _add(text, start, m.start(), spans)
-        start = m.end()
-    _add(text, start, len(text), spans)
+            start = pos = blank  # a paragraph break, with every blank line after it
+        elif _breaks_line(text, m.start(), start, visible):
+            _add(text, start, m.start(), spans)
+            start = pos
+    _add(text, start, n, spans)
     return spans
+
+
+def _blank_line_end(text: str, newline: int, n: int) -> int:
+    """When the line break at `newline` is followed by a blank line: the end of the whitespace
+    after it (where the next paragraph starts); else 0. Scans only the whitespace it skips."""
+    i = newline + 1
+    while i < n and text[i] in _HSPACE:
+        i += 1
+    if i >= n or text[i] != "\n":
+        return 0
+    return _next_visible(text, i)
+
+
+class _FirstVisible:
+    """The first non-space character at or after a sentence start, found once per sentence."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._start = -1
+        self._value = 0
+
+    def __call__(self, start: int) -> int:
+        if start != self._start:
+            self._start, self._value = start, _next_visible(self.text, start)
+        return self._value
 
 
 def sentences(text: str) -> list[str]:
@@ -116,14 +150,15 @@ def _starts_sentence(text: str, i: int) -> bool:
     return text[i:j].lower() in _STARTERS
 
 
-def _breaks_line(text: str, newline: int, sentence_start: int) -> bool:
+def _breaks_line(text: str, newline: int, sentence_start: int, first_visible=None) -> bool:
     """A single line break ends the open sentence before a list item or a markdown heading, or
     after a line that is itself a heading or a list item."""
     nxt = newline + 1
     if nxt < len(text) and (text[nxt] == "#" or _LIST_ITEM.match(text, nxt)):
         return True
     line_start = _line_start(text, newline)
-    if _next_visible(text, sentence_start) < line_start:
+    begun = first_visible(sentence_start) if first_visible else _next_visible(text, sentence_start)
+    if begun < line_start:
         return False  # the sentence began on an earlier line: this is wrapped prose
     line = text[line_start:newline].strip()
     if not line:

@@ -1,11 +1,23 @@
 """The Chroma-backed chunk store. Takes a Chroma client; embedded (PersistentClient) and server
-(HttpClient) share one ClientAPI, so nothing here cares which one it got."""
+(HttpClient) share one ClientAPI, so little here cares which one it got.
+
+Readers survive writers in other processes (an ingest, a rebuild):
+- a chunk deleted by another process can still come back from this process's vector index with
+  no metadata; such hits are skipped;
+- an embedded store keeps each collection's vector index in memory, so when another process
+  finishes an ingest (the collection's generation marker changes) the store reopens Chroma on
+  the same folder to read the index as it is on disk now;
+- a rebuild swaps a new collection in under the same name; a handle to the old one is reopened
+  by name (waiting out the moment of the swap).
+"""
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +31,10 @@ from retrieval.types import Chunk, DocumentMeta, Passage
 log = logging.getLogger(__name__)
 
 
-def embedded_client(path: Path):
+def embedded_client(path: Path, *, instance: int = 0):
+    """A PersistentClient on `path`. Chroma shares one instance (and its in-memory vector indexes)
+    per folder name in a process; `instance` > 0 names the same folder differently ("path/./.")
+    to get a fresh instance that reads the indexes from disk again."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -27,7 +42,8 @@ def embedded_client(path: Path):
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            path=str(path) + "/." * instance,
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
     except Exception as exc:  # chromadb raises many kinds; all mean the same thing to the admin
         raise StoreError(f"Cannot open the Chroma store at {path}: {exc}") from exc
@@ -108,7 +124,10 @@ def _meta_from(md: dict[str, Any]) -> DocumentMeta:
     )
 
 
-def _passage(chunk_id: str, text: str, md: dict[str, Any], **scores) -> Passage:
+def _passage(chunk_id: str, text: str | None, md: dict[str, Any] | None, **scores) -> Passage | None:
+    """The passage, or None when its metadata is gone (deleted by another process meanwhile)."""
+    if not md or text is None:
+        return None
     spans = [tuple(span) for span in json.loads(md.get("sentences") or "[]")]
     return Passage(
         chunk_id=chunk_id,
@@ -123,14 +142,38 @@ def _passage(chunk_id: str, text: str, md: dict[str, Any], **scores) -> Passage:
     )
 
 
+_INSTANCE_COUNTER = itertools.count()
+_INSTANCE_NAMES = 16
+
+
+def _next_instance() -> int:
+    """1..16 in turn, process-wide, so a refresh never picks up an instance that another store in
+    this process opened earlier (and that would still hold an older index)."""
+    return next(_INSTANCE_COUNTER) % _INSTANCE_NAMES + 1
+
+
+_SWAP_WAIT_SECONDS = 5.0  # how long a reader waits for a collection being swapped in by a rebuild
+_RETIRED_KEEP = 1  # reader clients kept open after a refresh, for questions still using them
+
+
+def _is_missing(exc: BaseException) -> bool:
+    """Chroma's way of saying the collection (or this handle's id) no longer exists."""
+    return type(exc).__name__ in ("NotFoundError", "InvalidCollectionException") or "does not exist" in str(exc)
+
+
 class ChunkStore:
     """One Chroma collection of chunks. The collection records the embedding model that built it."""
 
-    def __init__(self, client, collection: str, embedding_model: str) -> None:
+    def __init__(self, client, collection: str, embedding_model: str, *, check_model: bool = True) -> None:
         self.client = client
         self.embedding_model = embedding_model
+        self.name = collection
+        self._check_model = check_model
+        self._lock = threading.RLock()
+        self._instance = 0  # which name of the embedded folder self.client uses (see embedded_client)
+        self._retired: list = []  # clients replaced by a refresh, closed a refresh later
         try:
-            self._col = client.get_or_create_collection(
+            self._col = self._restore_interrupted_swap() or client.get_or_create_collection(
                 collection,
                 metadata={"embedding_model": embedding_model, "generation": "0"},
                 configuration={"hnsw": {"space": "cosine"}},
@@ -138,18 +181,88 @@ class ChunkStore:
             )
         except Exception as exc:
             raise StoreError(f"Cannot open collection '{collection}': {exc}") from exc
-        built_with = (self._col.metadata or {}).get("embedding_model")
-        if built_with and built_with != embedding_model:
-            raise EmbeddingModelMismatch(
-                f"The store was built with embedding model '{built_with}', but this is "
-                f"'{embedding_model}'. Re-ingest: `briefbot ingest --rebuild`."
-            )
-        self.name = collection
+        self._checked(self._col)
+        self._marker = self._generation_marker(self._col)
         self.local_changes = 0  # writes through this object, so readers in this process see them at once
         try:
             self._max_batch = int(client.get_max_batch_size())
         except Exception:
             self._max_batch = 1000
+
+    def _checked(self, col):
+        built_with = (col.metadata or {}).get("embedding_model")
+        if self._check_model and built_with and built_with != self.embedding_model:
+            raise EmbeddingModelMismatch(
+                f"The store was built with embedding model '{built_with}', but this is "
+                f"'{self.embedding_model}'. Re-ingest: `briefbot ingest --rebuild`."
+            )
+        return col
+
+    @staticmethod
+    def _generation_marker(col) -> str:
+        return str((col.metadata or {}).get("generation", "0"))
+
+    # ----- staying attached to the collection that bears the name
+    def _call(self, what: str, op):
+        """op(collection), reopened by name once when the handle's collection is gone (a rebuild
+        swapped another in); any other Chroma failure becomes one StoreError line."""
+        col = self._col
+        try:
+            try:
+                return op(col)
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise
+                return op(self._reopen(col))
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(_failure_message(what, exc)) from exc
+
+    def _named(self):
+        """The collection that bears the name now, waiting out a rebuild's swap."""
+        deadline = time.monotonic() + _SWAP_WAIT_SECONDS
+        while True:
+            try:
+                return self.client.get_collection(self.name, embedding_function=None)
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"The collection '{self.name}' does not exist (any more): run `briefbot ingest`."
+                    ) from exc
+                time.sleep(0.05)
+
+    def _reopen(self, stale):
+        with self._lock:
+            if self._col is stale or self._col.id == stale.id:
+                self._col = self._checked(self._named())
+                log.info("collection '%s' was replaced (a rebuild): reopened it", self.name)
+            return self._col
+
+    def _refresh_reader(self) -> None:
+        """Another process finished writing: reopen an embedded store so the vector index is read
+        from disk again (this process's copy still has deleted chunks and lacks new ones)."""
+        try:
+            settings = self.client.get_settings()
+        except Exception:
+            return
+        if not getattr(settings, "is_persistent", False) or not settings.persist_directory:
+            return  # a Chroma server serves every client the same index
+        base = settings.persist_directory.removesuffix("/." * self._instance)
+        instance = _next_instance()
+        client = embedded_client(Path(base), instance=instance)
+        col = self._checked(client.get_collection(self.name, embedding_function=None))
+        old = self.client
+        self.client, self._col, self._instance = client, col, instance
+        self._retired.append(old)
+        while len(self._retired) > _RETIRED_KEEP:
+            try:
+                self._retired.pop(0).close()
+            except Exception as exc:  # a close that fails leaves an idle instance behind, nothing more
+                log.debug("closing a retired Chroma client: %s", exc)
+        log.info("collection '%s' changed in another process: vector index reloaded", self.name)
 
     # ----- writes
     def add(
@@ -163,49 +276,130 @@ class ChunkStore:
         sentence_vectors = sentence_vectors or [None] * len(chunks)
         for lo in range(0, len(chunks), self._max_batch):
             part = chunks[lo : lo + self._max_batch]
-            self._col.upsert(
-                ids=[c.chunk_id for c in part],
-                embeddings=np.asarray(embeddings[lo : lo + self._max_batch], dtype=np.float32),
-                documents=[c.text for c in part],
-                metadatas=[
-                    _metadata(c, v)
-                    for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
-                ],
+            self._call(
+                "writing chunks",
+                lambda col: col.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=np.asarray(embeddings[lo : lo + self._max_batch], dtype=np.float32),
+                    documents=[c.text for c in part],
+                    metadatas=[
+                        _metadata(c, v)
+                        for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
+                    ],
+                ),
             )
 
     def delete(self, ids: Iterable[str]) -> None:
         self.local_changes += 1
         ids = list(ids)
         for lo in range(0, len(ids), self._max_batch):
-            self._col.delete(ids=ids[lo : lo + self._max_batch])
+            self._call("deleting chunks", lambda col: col.delete(ids=ids[lo : lo + self._max_batch]))
 
     def bump_generation(self) -> None:
         """Mark the collection changed, so every process rebuilds its lexical index."""
         self.local_changes += 1
-        meta = dict(self._col.metadata or {})
-        meta["embedding_model"] = self.embedding_model
-        meta["generation"] = f"{time.time_ns()}"
-        self._col.modify(metadata=meta)
+        marker = f"{time.time_ns()}"
+
+        def bump(col):
+            meta = dict(col.metadata or {})
+            meta["embedding_model"] = self.embedding_model
+            meta["generation"] = marker
+            col.modify(metadata=meta)
+
+        self._call("marking the collection changed", bump)
+        with self._lock:
+            self._marker = marker  # this process wrote it: its own index is current
+
+    # ----- rebuild: a new collection built aside, then swapped in under the name
+    def staging(self) -> ChunkStore:
+        """An empty collection beside this one, for `ingest --rebuild` (a leftover one is dropped)."""
+        name = f"{self.name}__rebuild"
+        self._drop(name)
+        return ChunkStore(self.client, name, self.embedding_model)
+
+    def replace_with(self, staging: ChunkStore) -> None:
+        """Give `staging`'s collection this store's name, then drop the old collection. Readers
+        find no collection by the name only between two renames, and wait that out."""
+        retired = f"{self.name}__old"
+        self._drop(retired)
+        try:
+            with self._lock:
+                try:
+                    current = self.client.get_collection(self.name, embedding_function=None)
+                except Exception as exc:
+                    if not _is_missing(exc):
+                        raise
+                    current = None
+                if current is not None:
+                    current.modify(name=retired)
+                staging._col.modify(name=self.name)
+                self._col = self.client.get_collection(self.name, embedding_function=None)
+                self._marker = self._generation_marker(self._col)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(_failure_message("swapping in the rebuilt collection", exc)) from exc
+        staging.name = self.name
+        self._drop(retired)
+
+    def _restore_interrupted_swap(self):
+        """A rebuild killed between its two renames leaves the old collection under its retired
+        name and none under the real one: put it back."""
+        try:
+            self.client.get_collection(self.name, embedding_function=None)
+            return None
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise
+        try:
+            old = self.client.get_collection(f"{self.name}__old", embedding_function=None)
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise
+            return None
+        old.modify(name=self.name)
+        log.warning("collection '%s' restored after an interrupted rebuild", self.name)
+        return self.client.get_collection(self.name, embedding_function=None)
+
+    def _drop(self, name: str) -> None:
+        try:
+            self.client.delete_collection(name)
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise StoreError(_failure_message(f"dropping collection '{name}'", exc)) from exc
 
     # ----- reads
     def generation(self) -> str:
-        col = self.client.get_collection(self.name)
-        return f"{(col.metadata or {}).get('generation', '0')}:{col.count()}"
+        """Changes whenever any process changed the collection (or swapped in another one)."""
+        with self._lock:
+            col = self._named()
+            if col.id != self._col.id:
+                self._col = self._checked(col)
+            marker = self._generation_marker(col)
+            if marker != self._marker:
+                try:
+                    self._refresh_reader()
+                except Exception as exc:  # keep answering from the index at hand
+                    log.warning("could not reload the vector index after another process's ingest: %s", exc)
+                self._marker = marker
+            col = self._col
+        return f"{col.id}:{marker}:{self._call('counting chunks', lambda c: c.count())}"
 
     def count(self) -> int:
-        return self._col.count()
+        return self._call("counting chunks", lambda col: col.count())
 
     def ids_by_source(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for ids, metas, _ in self._scan(include=["metadatas"]):
             for cid, md in zip(ids, metas):
-                out.setdefault(str(md.get("source_id", "")), set()).add(cid)
+                if md:
+                    out.setdefault(str(md.get("source_id", "")), set()).add(cid)
         return out
 
     def all_passages(self) -> list[Passage]:
         passages: list[Passage] = []
         for ids, metas, docs in self._scan(include=["metadatas", "documents"]):
-            passages.extend(_passage(cid, doc, md) for cid, md, doc in zip(ids, metas, docs))
+            passages.extend(p for p in map(_passage, ids, docs, metas) if p is not None)
         return passages
 
     def sources(self) -> list[SourceSummary]:
@@ -213,6 +407,8 @@ class ChunkStore:
         metas: dict[str, DocumentMeta] = {}
         for ids, mds, _ in self._scan(include=["metadatas"]):
             for md in mds:
+                if not md:
+                    continue
                 sid = str(md.get("source_id", ""))
                 counts[sid] = counts.get(sid, 0) + 1
                 metas.setdefault(sid, _meta_from(md))
@@ -221,23 +417,30 @@ class ChunkStore:
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[Passage]:
         if k <= 0:
             return []
-        res = self._col.query(
-            query_embeddings=np.asarray([embedding], dtype=np.float32),
-            n_results=k,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
+        res = self._call(
+            "searching",
+            lambda col: col.query(
+                query_embeddings=np.asarray([embedding], dtype=np.float32),
+                n_results=k,
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
+            ),
         )
         out = []
         for cid, doc, md, dist in zip(
             res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
         ):
-            out.append(_passage(cid, doc, md, dense=1.0 - float(dist)))
+            passage = _passage(cid, doc, md, dense=1.0 - float(dist))
+            if passage is not None:  # deleted by another process since this index was loaded
+                out.append(passage)
         return out
 
     def _scan(self, include: list[str], page: int = 5000):
         offset = 0
         while True:
-            res = self._col.get(include=include, limit=page, offset=offset)
+            res = self._call(
+                "reading chunks", lambda col: col.get(include=include, limit=page, offset=offset)
+            )
             ids = res["ids"]
             if not ids:
                 return
@@ -245,3 +448,18 @@ class ChunkStore:
             if len(ids) < page:
                 return
             offset += page
+
+
+def _failure_message(what: str, exc: BaseException) -> str:
+    """One line for a Chroma failure, with what to do about it."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(reason) > 300:
+        reason = reason[:299] + "…"
+    text = reason.lower()
+    if any(s in text for s in ("full", "no space", "file too large", "quota", "disk i/o error")):
+        hint = "the disk may be full: free some space, then run `briefbot ingest` again (it repairs the store)"
+    elif any(s in text for s in ("connect", "timed out", "timeout", "unreachable")):
+        hint = "is the Chroma server up (BRIEFBOT_CHROMA_HOST/PORT)? Then run the command again"
+    else:
+        hint = "run the command again; an interrupted ingest is repaired by the next one"
+    return f"The Chroma store failed while {what} ({reason}); {hint}."

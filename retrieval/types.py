@@ -62,7 +62,8 @@ class IngestReport:
     files_seen: int = 0
     files_indexed: int = 0  # files whose chunks were (re)written
     files_unchanged: int = 0
-    files_skipped: int = 0  # bad input: empty, binary, unreadable
+    files_skipped: int = 0  # not indexed: empty, binary, unreadable, failed
+    files_failed: int = 0  # of those, files that could not be read or processed (not merely empty)
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_total: int = 0
