@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck
 from briefbot.brief import Brief, BriefItem
 from briefbot.compose import SourceNumbers
-from briefbot.grounding import CheckedSentence, GroundingGuard
+from briefbot.grounding import MAX_OUTPUT_CHARS, CheckedSentence, GroundingGuard
 from briefbot.prompts import PromptLibrary
 from briefbot.settings import Settings
 from retrieval.embedder import Embedder
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _BACKOFF_SECONDS = 0.5  # first retry without a Retry-After header; doubles each time
 _MIN_ATTEMPT_SECONDS = 0.5  # no point starting an attempt with less time than this left
+_BRIEF_BOTTOM_LINE_SENTENCES = 3  # the brief's bottom line: 2-3 sentences
 
 
 class GenerationFailed(Exception):
@@ -83,7 +84,7 @@ class OpenAIGenerator:
             max_sentences=str(self.max_sentences),
         )  # fmt: skip
         try:
-            checked = self._checked(prompt, passages)
+            checked = self._checked(prompt, passages, self.max_sentences)
         except GenerationFailed as failure:
             return fallback.model_copy(update={"note": failure.note})
         numbers = SourceNumbers()
@@ -103,10 +104,10 @@ class OpenAIGenerator:
     def brief(self, topic: str, passages: list[Passage], offline: Brief) -> Brief:
         """`offline` with its bottom line written by the model from the chunks the brief cites."""
         prompt = self.prompts.render(
-            "brief", topic=topic, sources=fence(passages), max_sentences="2-3"
+            "brief", topic=topic, sources=fence(passages), max_sentences=f"2-{_BRIEF_BOTTOM_LINE_SENTENCES}"
         )
         try:
-            checked = self._checked(prompt, passages)
+            checked = self._checked(prompt, passages, _BRIEF_BOTTOM_LINE_SENTENCES)
         except GenerationFailed as failure:
             return offline.model_copy(update={"note": failure.note})
         numbers = {s.source_id: s.number for s in offline.sources}
@@ -122,9 +123,11 @@ class OpenAIGenerator:
 
     # --- the model call
 
-    def _checked(self, prompt: str, passages: list[Passage]) -> list[CheckedSentence]:
+    def _checked(self, prompt: str, passages: list[Passage], max_sentences: int) -> list[CheckedSentence]:
         output = self._complete(prompt)
-        checked = self.guard.check(output, passages)
+        if len(output) > MAX_OUTPUT_CHARS:
+            log.info("language model reply of %d characters: only the first %d are read", len(output), MAX_OUTPUT_CHARS)
+        checked = self.guard.check(output, passages, max_sentences)
         for s in checked:
             log.debug("grounding: %s -> %s (%s)", s.text[:80], "kept" if s.passed else "removed", s.detail)
         if not self.guard.enough(checked):

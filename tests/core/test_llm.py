@@ -207,6 +207,23 @@ def test_a_trickling_reply_is_cut_off_at_the_budget_and_the_connection_dropped(l
     assert fake_openai.disconnects and fake_openai.disconnects[0] - started < 3.0 + 3.5
 
 
+@pytest.mark.timeout(120)
+def test_a_huge_reply_is_capped_and_held_to_the_answer_sentence_limit(llm_service, fake_openai):
+    """A 100k-character reply of supported sentences: the answer keeps at most
+    answer_max_sentences of them, and the guard does not spend a minute on the rest."""
+
+    def flood(received):
+        n = source_number(received, GOOD_AT)
+        sentence = f"{GOOD} [{n}]. "
+        return reply(sentence * (100_000 // len(sentence) + 1))
+
+    fake_openai.then(flood)
+    answer = llm_service(answer_max_sentences=3).ask(QUESTION)
+    assert answer.mode == "llm"
+    assert len(answer.sentences) == 3 and not answer.unsupported
+    assert answer.timings_ms["generate"] < 5000, answer.timings_ms
+
+
 @pytest.mark.parametrize(
     "step,reason",
     [
