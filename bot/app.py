@@ -1,7 +1,7 @@
 """The Bolt app: listeners registered per kind, ack first, answers off the request path.
 
     app = create_app(settings, service)          # service: anything with ask(question, context=)
-    app.dispatch(bolt_request)                    # HTTP mode (bot.httpserver) or Socket Mode
+    app.dispatch(bolt_request)                    # HTTP mode (bot.httpserver, uvicorn) or Socket Mode
 
 `app.briefbot` holds the shared pieces (answer queue, feedback store, dedupe keys) for the
 server's shutdown and for tests.
@@ -81,6 +81,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
     )
     # Without a signing secret (Socket Mode) no HTTP request may pass: verify against a random one.
     signing_secret = secret_value(settings.slack_signing_secret) or secrets.token_hex(32)
+    bot.signing_secret = signing_secret
     app = App(
         name="briefbot",
         client=client,
