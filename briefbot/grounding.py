@@ -30,7 +30,7 @@ _MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
 # "...happened. [1][2]" -> the markers belong to the sentence before the period
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)")
 _BULLET = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_EMPHASIS = re.compile(r"(\*+|__|`)")  # markdown emphasis, double or single: never part of a claim
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE = re.compile(r"\s+")
 # Never the content of an answer: chat mentions and links, or text addressing the model itself.
