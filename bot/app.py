@@ -22,6 +22,7 @@ from bot.dedupe import SeenKeys
 from bot.delivery import GENERIC_ERROR, ResponseUrl
 from bot.deps import Access, Bot
 from bot.feedback import FeedbackStore
+from bot.journal import open_journal, recover
 from bot.listeners import register_all
 from bot.render import short_message
 from briefbot.settings import Settings
@@ -29,6 +30,7 @@ from briefbot.settings import Settings
 log = logging.getLogger(__name__)
 
 ANSWER_WORKERS = 4  # concurrent service.ask calls (CPU-bound; 2 cores here)
+JOURNAL_FILE = "journal.sqlite3"  # questions in progress, in BRIEFBOT_DATA_DIR
 
 
 def secret_value(value) -> str | None:
@@ -72,8 +74,10 @@ def dedupe_key(body: dict) -> str | None:
 def create_app(settings: Settings, service: AnswerService, *, client: WebClient | None = None) -> App:
     client = client or build_client(settings)
     feedback = FeedbackStore(settings.feedback_file)
+    journal = open_journal(settings.data_dir / JOURNAL_FILE)
+    orphans = journal.pending() if journal is not None else []  # left by a process that died
     bot = Bot(
-        answerer=Answerer(service, feedback, workers=ANSWER_WORKERS),
+        answerer=Answerer(service, feedback, workers=ANSWER_WORKERS, journal=journal),
         feedback=feedback,
         seen=SeenKeys(),
         access=Access(frozenset(settings.slack_allowed_channels), frozenset(settings.slack_allowed_users)),
@@ -111,5 +115,8 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
                 lambda: ResponseUrl(response_url).send(short_message(GENERIC_ERROR), response_type="ephemeral")
             )
 
+    if orphans:
+        log.info("%d questions were taken but not answered before a restart: telling the askers", len(orphans))
+        bot.answerer.background(recover, journal, client, orphans)
     app.briefbot = bot  # type: ignore[attr-defined]
     return app
