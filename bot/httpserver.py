@@ -153,7 +153,8 @@ class SlackASGI(SlackRequestHandler):
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             body = None
-        why = "not UTF-8" if body is None else malformed(body, headers.get("content-type"))
+        content_type = headers.get("content-type", "").split(";")[0].strip() or None  # as Bolt reads it
+        why = "not UTF-8" if body is None else malformed(body, content_type)
         if why:
             log.warning("HTTP 400 to %s: signed but malformed body (%s)", client, why)
             return AsgiHttpResponse(400, _JSON, '{"error": "malformed request"}')

@@ -36,6 +36,7 @@ SIGNED_MALFORMED = GARBAGE + [
     (urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": []})}), FORM),
     (urlencode({"payload": json.dumps({"type": "block_actions", "user": "U1", "actions": [{"action_id": "x"}]})}), FORM),
     (urlencode({"payload": json.dumps({"type": "block_actions", "actions": ["not an object"]})}), FORM),
+    ('["a list", "sent as"]', "application/json; charset=utf-8"),
 ]
 
 
