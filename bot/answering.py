@@ -111,7 +111,6 @@ class Answerer:
             log.warning("queue full (%d pending): question from %s turned away", self.max_pending, job.user)
             self._io.submit(_quietly, job.target.notice, BUSY)
             return False
-        self._journal_add(job)
         self._io.submit(self._start, job, work)
         return True
 
@@ -128,7 +127,7 @@ class Answerer:
             job.target.start()
         except Exception:  # no placeholder: the answer is posted as a new message instead
             log.exception("could not post the placeholder in %s", job.channel)
-        self._journal_placed(job)
+        self._journal_add(job)
         try:
             self._cpu.submit(work, job)
         except RuntimeError:  # shutting down: the journal keeps it for the next start
@@ -191,29 +190,20 @@ class Answerer:
     # -- the journal (best effort: a question is answered even when it cannot be written down)
 
     def _journal_add(self, job: Job | BriefJob) -> None:
+        """Once the placeholder is up (or could not be posted): the question and where its asker waits."""
         if self.journal is None:
             return
         kind, text = ("brief", job.topic) if isinstance(job, BriefJob) else ("ask", job.question)
-        try:
-            job.journal_id = self.journal.add(
-                kind, text, user=job.user, channel=job.channel, thread_ts=getattr(job.target, "thread_ts", None)
-            )
-        except Exception as exc:
-            log.warning("could not journal a question from %s (%s)", job.user, type(exc).__name__)
-
-    def _journal_placed(self, job: Job | BriefJob) -> None:
-        if self.journal is None or job.journal_id is None:
-            return
         target = job.target
         placeholder = None if getattr(target, "via_url", False) else getattr(target, "ts", None)
-        url = getattr(getattr(target, "response_url", None), "url", None)
+        url = None if placeholder else getattr(getattr(target, "response_url", None), "url", None)
         try:
-            self.journal.placed(
-                job.journal_id, placeholder_ts=placeholder, response_url=None if placeholder else url,
-                ephemeral=bool(getattr(target, "ephemeral", False)),
+            job.journal_id = self.journal.add(
+                kind, text, user=job.user, channel=job.channel, thread_ts=getattr(target, "thread_ts", None),
+                placeholder_ts=placeholder, response_url=url, ephemeral=bool(getattr(target, "ephemeral", False)),
             )  # fmt: skip
         except Exception as exc:
-            log.warning("could not journal a placeholder (%s)", type(exc).__name__)
+            log.warning("could not journal a question from %s (%s)", job.user, type(exc).__name__)
 
     def _journal_done(self, job: Job | BriefJob) -> None:
         if self.journal is None or job.journal_id is None:

@@ -1,8 +1,9 @@
 """Questions taken but not yet answered, in a small SQLite file (`BRIEFBOT_DATA_DIR/journal.sqlite3`).
 
-A question (or `/brief` topic) is written down when it is queued, right after Slack's ack; the
-"Searching the sources..." placeholder's ts is added once it is posted; the row is deleted once
-the answer (or an error message) has gone out. Rows still there when `serve` starts belong to a
+A question (or `/brief` topic) is written down with where its asker waits (the "Searching the
+sources..." placeholder, or a slash command's reply link) as soon as that placeholder is posted,
+milliseconds after Slack's ack, off the request path; the row is deleted once the answer (or an
+error message) has gone out. Rows still there when `serve` starts belong to a
 process that died (kill -9, out of memory, power): each asker is told, in place of the
 placeholder where there is one, that briefbot restarted and to ask again. They are not
 re-answered: a question that brought the process down would bring it down again.
@@ -20,7 +21,6 @@ import os
 import sqlite3
 import threading
 import time
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +65,9 @@ class Entry:
 
 
 class Journal:
-    """Thread-safe; one short connection per call (SQLite in WAL mode, synchronous=FULL so a
-    row written survives a crash of the machine too)."""
+    """Thread-safe: one connection, serialised by a lock. SQLite in WAL mode with
+    synchronous=NORMAL: a row committed survives the process being killed (what this is for);
+    a power cut may lose the last few."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -78,47 +79,54 @@ class Journal:
         except BlockingIOError:
             os.close(self._lock_fd)
             raise JournalBusy(self.path) from None
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._db:
+                self._db.executescript(_SCHEMA)
+        except sqlite3.Error:
+            self.close()
+            raise
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA synchronous=FULL")
-        return db
-
-    def add(self, kind: str, question: str, *, user: str, channel: str, thread_ts: str | None = None) -> int:
-        with self._lock, closing(self._connect()) as db, db:
-            cursor = db.execute(
-                "INSERT INTO pending (kind, question, user, channel, thread_ts, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, question[:4000], user or "", channel or "", thread_ts, time.time()),
-            )
+    def add(
+        self, kind: str, question: str, *, user: str, channel: str, thread_ts: str | None = None,
+        placeholder_ts: str | None = None, response_url: str | None = None, ephemeral: bool = False,
+    ) -> int:  # fmt: skip
+        """A question in progress and where its asker waits: the placeholder message, or (without
+        one) the reply link of a slash command."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT INTO pending (kind, question, user, channel, thread_ts, placeholder_ts, response_url, ephemeral,"
+                " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, question[:4000], user or "", channel or "", thread_ts, placeholder_ts, response_url,
+                 int(ephemeral), time.time()),
+            )  # fmt: skip
             return int(cursor.lastrowid or 0)
 
-    def placed(self, entry_id: int, *, placeholder_ts: str | None, response_url: str | None, ephemeral: bool) -> None:
-        """Where the asker waits: the placeholder message, or the reply link of a slash command."""
-        with self._lock, closing(self._connect()) as db, db:
-            db.execute(
-                "UPDATE pending SET placeholder_ts = ?, response_url = ?, ephemeral = ? WHERE id = ?",
-                (placeholder_ts, response_url, int(ephemeral), entry_id),
-            )
-
     def done(self, entry_id: int) -> None:
-        with self._lock, closing(self._connect()) as db, db:
-            db.execute("DELETE FROM pending WHERE id = ?", (entry_id,))
+        with self._lock:
+            if self._db is None:  # closed at shutdown: the row stays for the next start
+                return
+            with self._db:
+                self._db.execute("DELETE FROM pending WHERE id = ?", (entry_id,))
 
     def pending(self) -> list[Entry]:
-        with self._lock, closing(self._connect()) as db:
-            rows = db.execute(
+        with self._lock:
+            rows = self._db.execute(
                 "SELECT id, kind, question, user, channel, thread_ts, placeholder_ts, response_url, ephemeral, created "
                 "FROM pending ORDER BY id"
             ).fetchall()
         return [Entry(*row[:8], bool(row[8]), row[9]) for row in rows]
 
     def close(self) -> None:
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)  # releases the lock
-            self._lock_fd = -1
+        with self._lock:
+            db, self._db = getattr(self, "_db", None), None
+            if db is not None:
+                db.close()
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)  # releases the lock
+                self._lock_fd = -1
 
 
 class JournalBusy(Exception):

@@ -26,9 +26,8 @@ API_KEY = "sk-test-fake-key"
 
 def test_the_journal_keeps_rows_until_done_and_admits_one_process(tmp_path):
     journal = Journal(tmp_path / "journal.sqlite3")
-    first = journal.add("ask", "Who signed?", user="U1", channel="C1", thread_ts="1.1")
-    second = journal.add("brief", "Tokayev's visit", user="U2", channel="C2")
-    journal.placed(first, placeholder_ts="1.2", response_url=None, ephemeral=False)
+    first = journal.add("ask", "Who signed?", user="U1", channel="C1", thread_ts="1.1", placeholder_ts="1.2")
+    second = journal.add("brief", "Tokayev's visit", user="U2", channel="C2", response_url="http://127.0.0.1:9/r")
     journal.done(second)
     [entry] = journal.pending()
     assert (entry.kind, entry.question, entry.channel, entry.thread_ts, entry.placeholder_ts) == (
