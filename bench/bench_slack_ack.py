@@ -15,7 +15,8 @@ requests are sent; the bot's thread count (bench threads excluded) is sampled th
 `--queue-limit` keeps the bot's limit on queued questions (default: above --requests), so
 questions beyond it are told "busy": the bench then counts answers and "busy" notices.
 `--burst` sends all the requests at once, as mentions, from one asyncio loop (hundreds of sender
-threads in the bot's own process would mostly measure their fight for the GIL).
+threads in the bot's own process would mostly measure their fight for the GIL). `--http-only`
+measures the server alone: bursts to a Bolt app whose listener does nothing.
 
     .venv/bin/python bench/bench_slack_ack.py --burst --requests 300 --slow-clients 150 --queue-limit 200
 """
@@ -153,6 +154,28 @@ def bot_threads() -> int:
     return sum(1 for t in threading.enumerate() if not t.name.startswith("bench-") and "process_request" not in t.name)
 
 
+def http_only(n: int, runs: int = 3) -> int:
+    """The HTTP layer alone: a Bolt app whose mention listener does nothing, behind the same
+    server, hit by `n` signed mentions at once, `runs` times."""
+    from types import SimpleNamespace
+
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    with FakeSlack(token=BOT_TOKEN) as fake:  # answers the app's auth.test
+        app = App(signing_secret=SIGNING_SECRET, client=WebClient(token=BOT_TOKEN, base_url=fake.api_url + "/"))
+        app.event("app_mention")(lambda event: None)
+        app.briefbot = SimpleNamespace(signing_secret=SIGNING_SECRET)  # what SlackHTTPServer reads
+        server = SlackHTTPServer(app, "127.0.0.1", 0)
+        server.start_in_thread()
+        for run in range(runs):
+            acks, failed = burst(server.port, fake, n)
+            print(f"HTTP layer only, {n} signed mentions at once (run {run + 1}): p50 {percentile(acks, 0.5):.0f} ms, "
+                  f"p99 {percentile(acks, 0.99):.0f} ms, max {max(acks):.0f} ms; {len(failed)} not HTTP 200")  # fmt: skip
+        server.stop()
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200)
@@ -163,8 +186,11 @@ def main() -> int:
     ap.add_argument("--drip-seconds", type=float, default=20.0)
     ap.add_argument("--queue-limit", type=int, default=None, help="the bot's queue limit (default: above --requests)")
     ap.add_argument("--burst", action="store_true", help="all requests at once, as mentions, from one asyncio loop")
+    ap.add_argument("--http-only", action="store_true", help="the HTTP layer alone (no-op listener), bursts only")
     args = ap.parse_args()
     n = max(1, min(args.requests, 5000))
+    if args.http_only:
+        return http_only(n)
 
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=BOT_TOKEN) as fake:
         settings = Settings(
