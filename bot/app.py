@@ -74,10 +74,8 @@ def dedupe_key(body: dict) -> str | None:
 def create_app(settings: Settings, service: AnswerService, *, client: WebClient | None = None) -> App:
     client = client or build_client(settings)
     feedback = FeedbackStore(settings.feedback_file)
-    journal = open_journal(settings.data_dir / JOURNAL_FILE)
-    orphans = journal.pending() if journal is not None else []  # left by a process that died
     bot = Bot(
-        answerer=Answerer(service, feedback, workers=ANSWER_WORKERS, journal=journal),
+        answerer=Answerer(service, feedback, workers=ANSWER_WORKERS),
         feedback=feedback,
         seen=SeenKeys(),
         access=Access(frozenset(settings.slack_allowed_channels), frozenset(settings.slack_allowed_users)),
@@ -115,8 +113,13 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
                 lambda: ResponseUrl(response_url).send(short_message(GENERIC_ERROR), response_type="ephemeral")
             )
 
-    if orphans:
-        log.info("%d questions were taken but not answered before a restart: telling the askers", len(orphans))
-        bot.answerer.background(recover, journal, client, orphans)
+    # Opened once Slack took the token (a refused token leaves no lock behind), before any question.
+    journal = open_journal(settings.data_dir / JOURNAL_FILE)
+    if journal is not None:
+        orphans = journal.pending()  # left by a process that died
+        bot.answerer.journal = journal
+        if orphans:
+            log.info("%d questions were taken but not answered before a restart: telling the askers", len(orphans))
+            bot.answerer.background(recover, journal, client, orphans)
     app.briefbot = bot  # type: ignore[attr-defined]
     return app

@@ -98,3 +98,17 @@ def test_questions_acked_before_a_kill_9_are_not_left_searching(tmp_path, fake_s
         if m["ts"] in waiting["C0CRASH"]:
             assert "briefbot restarted before it could answer your question" in text and "Please ask again" in text
     assert "Traceback" not in log and f"{questions} questions were taken but not answered" in log
+
+
+def test_a_refused_bot_token_leaves_the_journal_free(tmp_path, fake_slack):
+    from slack_bolt.error import BoltError
+
+    from bot.app import JOURNAL_FILE, create_app
+    from tests.bot.conftest import bot_settings
+
+    settings = bot_settings(tmp_path, fake_slack, slack_bot_token="xoxb-wrong")
+    with pytest.raises(BoltError):
+        create_app(settings, service=None)  # type: ignore[arg-type]
+    journal = open_journal(settings.data_dir / JOURNAL_FILE)
+    assert journal is not None
+    journal.close()
