@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from bot.delivery import BRIEF_ERROR, GENERIC_ERROR, Target
 from bot.feedback import FeedbackStore
+from bot.journal import Journal
 from briefbot.answer import Answer
 from briefbot.errors import BriefbotError
 
@@ -46,6 +47,7 @@ class Job:
     channel: str
     target: Target
     context: Callable[[], str | None] | None = None  # the thread's earlier question, fetched in the worker
+    journal_id: int | None = None  # its row in the journal of questions in progress
 
 
 class BriefTarget(Protocol):
@@ -64,6 +66,7 @@ class BriefJob:
     user: str
     channel: str
     target: BriefTarget
+    journal_id: int | None = None
 
 
 class Answerer:
@@ -75,9 +78,11 @@ class Answerer:
         workers: int = 4,
         io_workers: int = 16,
         max_pending: int = 200,
+        journal: Journal | None = None,
     ) -> None:
         self.service = service
         self.feedback = feedback
+        self.journal = journal  # questions in progress, for the next process if this one dies
         self.max_pending = max_pending
         self._cpu = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefbot-answer")
         self._io = ThreadPoolExecutor(max_workers=io_workers, thread_name_prefix="briefbot-slack")
@@ -122,9 +127,10 @@ class Answerer:
             job.target.start()
         except Exception:  # no placeholder: the answer is posted as a new message instead
             log.exception("could not post the placeholder in %s", job.channel)
+        self._journal_add(job)
         try:
             self._cpu.submit(work, job)
-        except RuntimeError:  # shutting down
+        except RuntimeError:  # shutting down: the journal keeps it for the next start
             self._done()
 
     def _answer(self, job: Job) -> None:
@@ -148,6 +154,7 @@ class Answerer:
             log.exception("answering a question from %s in %s failed", job.user, job.channel)
             _quietly(job.target.fail, GENERIC_ERROR)
         finally:
+            self._journal_done(job)
             self._done()
 
     def _brief(self, job: BriefJob) -> None:
@@ -166,6 +173,7 @@ class Answerer:
             log.exception("preparing a brief for %s in %s failed", job.user, job.channel)
             _quietly(job.target.fail, BRIEF_ERROR)
         finally:
+            self._journal_done(job)
             self._done()
 
     @staticmethod
@@ -178,6 +186,32 @@ class Answerer:
         except Exception as exc:
             log.warning("could not read the earlier question (%s); answering without it", type(exc).__name__)
             return None
+
+    # -- the journal (best effort: a question is answered even when it cannot be written down)
+
+    def _journal_add(self, job: Job | BriefJob) -> None:
+        """Once the placeholder is up (or could not be posted): the question and where its asker waits."""
+        if self.journal is None:
+            return
+        kind, text = ("brief", job.topic) if isinstance(job, BriefJob) else ("ask", job.question)
+        target = job.target
+        placeholder = None if getattr(target, "via_url", False) else getattr(target, "ts", None)
+        url = None if placeholder else getattr(getattr(target, "response_url", None), "url", None)
+        try:
+            job.journal_id = self.journal.add(
+                kind, text, user=job.user, channel=job.channel, thread_ts=getattr(target, "thread_ts", None),
+                placeholder_ts=placeholder, response_url=url, ephemeral=bool(getattr(target, "ephemeral", False)),
+            )  # fmt: skip
+        except Exception as exc:
+            log.warning("could not journal a question from %s (%s)", job.user, type(exc).__name__)
+
+    def _journal_done(self, job: Job | BriefJob) -> None:
+        if self.journal is None or job.journal_id is None:
+            return
+        try:
+            self.journal.done(job.journal_id)
+        except Exception as exc:
+            log.warning("could not clear a journaled question (%s)", type(exc).__name__)
 
     def _done(self) -> None:
         with self._lock:
@@ -202,6 +236,8 @@ class Answerer:
             log.warning("stopping with %d questions unanswered", self.pending)
         self._io.shutdown(wait=False, cancel_futures=True)
         self._cpu.shutdown(wait=False, cancel_futures=True)
+        if self.journal is not None:
+            self.journal.close()  # questions still in it are for the next start
 
 
 def _quietly(step: Callable[[str], None], text: str) -> None:

@@ -1,7 +1,7 @@
 """The Bolt app: listeners registered per kind, ack first, answers off the request path.
 
     app = create_app(settings, service)          # service: anything with ask(question, context=)
-    app.dispatch(bolt_request)                    # HTTP mode (bot.httpserver) or Socket Mode
+    app.dispatch(bolt_request)                    # HTTP mode (bot.httpserver, uvicorn) or Socket Mode
 
 `app.briefbot` holds the shared pieces (answer queue, feedback store, dedupe keys) for the
 server's shutdown and for tests.
@@ -22,6 +22,7 @@ from bot.dedupe import SeenKeys
 from bot.delivery import GENERIC_ERROR, ResponseUrl
 from bot.deps import Access, Bot
 from bot.feedback import FeedbackStore
+from bot.journal import open_journal, recover
 from bot.listeners import register_all
 from bot.render import short_message
 from briefbot.settings import Settings
@@ -29,6 +30,7 @@ from briefbot.settings import Settings
 log = logging.getLogger(__name__)
 
 ANSWER_WORKERS = 4  # concurrent service.ask calls (CPU-bound; 2 cores here)
+JOURNAL_FILE = "journal.sqlite3"  # questions in progress, in BRIEFBOT_DATA_DIR
 
 
 def secret_value(value) -> str | None:
@@ -81,6 +83,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
     )
     # Without a signing secret (Socket Mode) no HTTP request may pass: verify against a random one.
     signing_secret = secret_value(settings.slack_signing_secret) or secrets.token_hex(32)
+    bot.signing_secret = signing_secret
     app = App(
         name="briefbot",
         client=client,
@@ -110,5 +113,13 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
                 lambda: ResponseUrl(response_url).send(short_message(GENERIC_ERROR), response_type="ephemeral")
             )
 
+    # Opened once Slack took the token (a refused token leaves no lock behind), before any question.
+    journal = open_journal(settings.data_dir / JOURNAL_FILE)
+    if journal is not None:
+        orphans = journal.pending()  # left by a process that died
+        bot.answerer.journal = journal
+        if orphans:
+            log.info("%d questions were taken but not answered before a restart: telling the askers", len(orphans))
+            bot.answerer.background(recover, journal, client, orphans)
     app.briefbot = bot  # type: ignore[attr-defined]
     return app

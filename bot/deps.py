@@ -40,6 +40,7 @@ class Bot:
     seen: SeenKeys
     access: Access = field(default_factory=Access)
     ephemeral: bool = False  # /ask answers only for the asker
+    signing_secret: str = field(default="", repr=False)  # HTTP mode checks signatures before Bolt does
 
 
 def is_dm(channel: str | None, channel_type: str | None = None) -> bool:

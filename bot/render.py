@@ -39,8 +39,9 @@ _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 
 
 def escape(text: str) -> str:
-    """Text for mrkdwn: `&`, `<`, `>` become entities (Slack's own escaping rule)."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for mrkdwn: `&`, `<`, `>` become entities (Slack's own escaping rule), and `*`, which
+    Slack cannot escape, becomes the look-alike `∗` (U+2217) so `*text*` never turns bold."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", "\u2217")
 
 
 def safe_url(url: str) -> str | None:

@@ -5,7 +5,11 @@ to the model are dropped. A sentence survives only if it holds no chat mention, 
 instruction, still cites something, and the cited chunks support it: its embedding is close to
 one of their sentences, most of its key terms (stems, names, figures) occur in them, and every
 figure it states appears in them. The checks are recorded on each sentence, so an answer shows
-how it was verified."""
+how it was verified.
+
+What a model sends is bounded before any of this: only its first MAX_OUTPUT_CHARS characters
+are read and only its first `max_sentences` sentences judged (the prompt asks for no more), so
+a runaway reply costs what a normal one does."""
 
 from __future__ import annotations
 
@@ -20,11 +24,13 @@ from retrieval.sentences import split_sentences
 from retrieval.terms import terms
 from retrieval.types import Passage
 
+MAX_OUTPUT_CHARS = 4000  # a 5-sentence cited answer is ~1,500; anything past this is not read
+
 _MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
 # "...happened. [1][2]" -> the markers belong to the sentence before the period
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)")
 _BULLET = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_EMPHASIS = re.compile(r"(\*+|__|`)")  # markdown emphasis, double or single: never part of a claim
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE = re.compile(r"\s+")
 # Never the content of an answer: chat mentions and links, or text addressing the model itself.
@@ -84,9 +90,12 @@ class GroundingGuard:
         self.embedder = embedder
         self.t = thresholds or GroundingThresholds()
 
-    def check(self, output: str, passages: list[Passage]) -> list[CheckedSentence]:
-        """Every sentence of `output`, checked against the passages it cites (numbered from 1)."""
-        sentences = [s for s in parse(output, len(passages)) if s.text]
+    def check(self, output: str, passages: list[Passage], max_sentences: int | None = None) -> list[CheckedSentence]:
+        """The sentences of `output` (its first `max_sentences`, within its first MAX_OUTPUT_CHARS
+        characters), each checked against the passages it cites (numbered from 1)."""
+        sentences = [s for s in parse(output[:MAX_OUTPUT_CHARS], len(passages)) if s.text]
+        if max_sentences is not None:
+            sentences = sentences[: max(max_sentences, 1)]
         if not sentences:
             return []
         evidence = {n: sentences_of([p], min_chars=1) for n, p in enumerate(passages, start=1)}

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import openai
+
+try:  # the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)
+    import httpx2 as _http
+except ImportError:  # pragma: no cover
+    import httpx as _http  # type: ignore[no-redef]
 
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck
 from briefbot.brief import Brief, BriefItem
 from briefbot.compose import SourceNumbers
-from briefbot.grounding import CheckedSentence, GroundingGuard
+from briefbot.grounding import MAX_OUTPUT_CHARS, CheckedSentence, GroundingGuard
 from briefbot.prompts import PromptLibrary
 from briefbot.settings import Settings
 from retrieval.embedder import Embedder
@@ -28,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _BACKOFF_SECONDS = 0.5  # first retry without a Retry-After header; doubles each time
 _MIN_ATTEMPT_SECONDS = 0.5  # no point starting an attempt with less time than this left
+_BRIEF_BOTTOM_LINE_SENTENCES = 3  # the brief's bottom line: 2-3 sentences
 
 
 class GenerationFailed(Exception):
@@ -75,7 +84,7 @@ class OpenAIGenerator:
             max_sentences=str(self.max_sentences),
         )  # fmt: skip
         try:
-            checked = self._checked(prompt, passages)
+            checked = self._checked(prompt, passages, self.max_sentences)
         except GenerationFailed as failure:
             return fallback.model_copy(update={"note": failure.note})
         numbers = SourceNumbers()
@@ -95,10 +104,10 @@ class OpenAIGenerator:
     def brief(self, topic: str, passages: list[Passage], offline: Brief) -> Brief:
         """`offline` with its bottom line written by the model from the chunks the brief cites."""
         prompt = self.prompts.render(
-            "brief", topic=topic, sources=fence(passages), max_sentences="2-3"
+            "brief", topic=topic, sources=fence(passages), max_sentences=f"2-{_BRIEF_BOTTOM_LINE_SENTENCES}"
         )
         try:
-            checked = self._checked(prompt, passages)
+            checked = self._checked(prompt, passages, _BRIEF_BOTTOM_LINE_SENTENCES)
         except GenerationFailed as failure:
             return offline.model_copy(update={"note": failure.note})
         numbers = {s.source_id: s.number for s in offline.sources}
@@ -114,9 +123,11 @@ class OpenAIGenerator:
 
     # --- the model call
 
-    def _checked(self, prompt: str, passages: list[Passage]) -> list[CheckedSentence]:
+    def _checked(self, prompt: str, passages: list[Passage], max_sentences: int) -> list[CheckedSentence]:
         output = self._complete(prompt)
-        checked = self.guard.check(output, passages)
+        if len(output) > MAX_OUTPUT_CHARS:
+            log.info("language model reply of %d characters: only the first %d are read", len(output), MAX_OUTPUT_CHARS)
+        checked = self.guard.check(output, passages, max_sentences)
         for s in checked:
             log.debug("grounding: %s -> %s (%s)", s.text[:80], "kept" if s.passed else "removed", s.detail)
         if not self.guard.enough(checked):
@@ -141,23 +152,29 @@ class OpenAIGenerator:
             if remaining < _MIN_ATTEMPT_SECONDS:
                 raise GenerationFailed(f"no answer within {self.budget_seconds:g} s")
             delay = None
+            seconds = min(self.timeout, remaining)
+            late = f"no answer within {seconds:.0f} s"
             try:
-                response = self.client.with_options(
-                    timeout=min(self.timeout, remaining), max_retries=0
-                ).chat.completions.create(model=self.model, messages=messages, temperature=0)
+                with wall_clock_limit(seconds) as limit:
+                    response = self.client.with_options(timeout=seconds, max_retries=0).chat.completions.create(
+                        model=self.model, messages=messages, temperature=0
+                    )
                 return self._reply_text(response)
             except openai.APITimeoutError:
-                reason = f"no answer within {min(self.timeout, remaining):.0f} s"
+                reason = late
             except openai.RateLimitError as exc:
                 reason, delay = "rate limited", retry_after(exc.response)
             except openai.InternalServerError as exc:
                 reason, delay = f"server error {exc.status_code}", retry_after(exc.response)
             except openai.APIConnectionError:
-                reason = "could not connect"
+                reason = late if limit.expired else "could not connect"
             except openai.APIStatusError as exc:  # 400/401/403/404...: retrying will not help
                 log.warning("language model refused the request: HTTP %s", exc.status_code)
                 raise GenerationFailed(f"the request was refused (HTTP {exc.status_code})") from None
             except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as exc:
+                if limit.expired:  # cut off mid-reply by the deadline
+                    log.warning("language model attempt %d failed: %s", attempt + 1, late)
+                    raise GenerationFailed(late) from None
                 log.warning("language model reply could not be read: %s", type(exc).__name__)
                 raise GenerationFailed("its reply could not be read") from None
             log.warning("language model attempt %d failed: %s", attempt + 1, reason)
@@ -190,6 +207,84 @@ class OpenAIGenerator:
         return content
 
 
+# --- a wall-clock limit for one request
+#
+# The HTTP client's timeout bounds each read, not the call: a server that sends its headers and
+# then a byte every second never trips it. So each attempt runs under a timer that, when the
+# attempt's time is up, shuts down the attempt's socket: the read in progress returns at once,
+# the call fails, and the worker gives the offline answer. The socket is learnt from the HTTP
+# client's `trace` extension when the connection is opened; connections are not kept alive
+# between calls, so every call opens its own (one handshake more per call, seconds saved).
+
+_attempt = threading.local()  # the running attempt's limit, read by the client's request hook
+
+
+class WallClockLimit:
+    """Shuts down every socket opened under it once `seconds` have passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def trace(self, name: str, info: dict) -> None:
+        """The HTTP client's trace callback: remembers the socket of each connection it opens."""
+        if not name.endswith(("connect_tcp.complete", "start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        # the plain socket's shutdown, also for a TLS socket: the blocked read sees end of file
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+@contextmanager
+def wall_clock_limit(seconds: float) -> Iterator[WallClockLimit]:
+    limit = WallClockLimit(seconds)
+    _attempt.limit = limit
+    limit._timer.start()
+    try:
+        yield limit
+    finally:
+        limit._timer.cancel()
+        _attempt.limit = None
+
+
+def _under_limit(request) -> None:
+    """Request hook: the running attempt's limit learns the sockets this request opens."""
+    limit = getattr(_attempt, "limit", None)
+    if limit is not None:
+        request.extensions["trace"] = limit.trace
+
+
+def http_client() -> _http.Client:
+    """The openai client's HTTP client: no kept-alive connections (each call's own socket can be
+    shut down at its deadline) and the hook that hands that socket to the deadline."""
+    return openai.DefaultHttpxClient(
+        limits=_http.Limits(max_connections=100, max_keepalive_connections=0),
+        event_hooks={"request": [_under_limit]},
+    )
+
+
 def build_generator(settings: Settings, embedder: Embedder) -> OpenAIGenerator:
     """The generator the settings describe (only called when an API key is configured)."""
     client = openai.OpenAI(
@@ -197,6 +292,7 @@ def build_generator(settings: Settings, embedder: Embedder) -> OpenAIGenerator:
         base_url=settings.openai_base_url or None,
         timeout=settings.openai_timeout,
         max_retries=0,  # retries are ours: they must honour Retry-After within the time budget
+        http_client=http_client(),
     )
     return OpenAIGenerator(
         client,

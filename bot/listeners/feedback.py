@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.delivery import ChannelTarget, ResponseUrl
-from bot.deps import Bot
+from bot.deps import Bot, is_dm
 from bot.render import FEEDBACK_DOWN, FEEDBACK_UP, short_message
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,14 @@ def register(app: App, bot: Bot) -> None:
         answer_id = str(action.get("value", ""))[:64]
         if not answer_id:
             return
+        thread_ts = (body.get("message") or {}).get("thread_ts") or None
+        refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel))
+        if refusal:  # the allow-lists apply to votes as to questions: not recorded
+            log.info("feedback on %s from %s in %s refused by the allow-lists", answer_id, user, channel)
+            bot.answerer.background(_thank, client, body.get("response_url"), channel, user, thread_ts, refusal)
+            return
         bot.feedback.add_vote(answer_id, user=user, vote=vote, channel=channel)
         log.info("feedback %s on %s from %s", vote, answer_id, user)
-        thread_ts = (body.get("message") or {}).get("thread_ts") or None
         bot.answerer.background(_thank, client, body.get("response_url"), channel, user, thread_ts, THANKS[vote])
 
 

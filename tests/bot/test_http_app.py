@@ -231,6 +231,29 @@ def test_allow_lists_turn_others_away_politely(tmp_path, fake_slack, bot_service
         stop_bot(running)
 
 
+def test_votes_from_outside_the_allow_lists_are_not_recorded(tmp_path, fake_slack, bot_service):
+    settings = bot_settings(tmp_path, fake_slack, slack_allowed_channels="C0ALLOWED", slack_allowed_users="U0ASKER,U0VOTER")
+    running = start_bot(settings, bot_service, fake_slack)
+    try:
+        slack = running.slack
+        slack.mention("Who signed the action plan?", channel="C0ALLOWED")
+        answer = final_answer(fake_slack, "C0ALLOWED")
+        running.idle()
+        answer_id = answer["metadata"]["event_payload"]["answer_id"]
+        assert slack.click(FEEDBACK_UP, answer_id, channel="C0ALLOWED", user="U0STRANGER").status == 200
+        assert slack.click(FEEDBACK_UP, answer_id, channel="C0ELSEWHERE", user="U0VOTER").status == 200
+        refusals = fake_slack.wait_calls("response_url", 2)
+        assert {"not enabled for your account" in c.params["text"] for c in refusals} == {True, False}
+        assert all(c.params["response_type"] == "ephemeral" for c in refusals)
+        slack.click(FEEDBACK_DOWN, answer_id, channel="C0ALLOWED", user="U0VOTER")
+        fake_slack.wait_calls("response_url", 3)
+        running.idle()
+        votes = running.bot.feedback.votes(answer_id)
+        assert [(v.user, v.vote, v.channel) for v in votes] == [("U0VOTER", "down", "C0ALLOWED")]
+    finally:
+        stop_bot(running)
+
+
 def test_an_error_reaches_the_user_as_a_short_ephemeral_message(running_bot, caplog):
     fake, slack = running_bot.fake, running_bot.slack
     fake.script("chat.update", {"ok": False, "error": "internal_error"})

@@ -179,3 +179,12 @@ def test_long_answer_head_fits_one_message():
 )
 def test_slack_wire_text_becomes_the_question_typed(wire, plain):
     assert slack_to_plain(wire, "UBRIEFBOT") == plain
+
+
+def test_a_lone_pair_of_asterisks_never_renders_bold():
+    """Slack has no escape for `*`: text from a model or a source shows a look-alike instead."""
+    assert escape("The *action plan* was signed") == "The \u2217action plan\u2217 was signed"
+    [message] = render_answer(make_answer(["The *action plan* was signed."]))
+    text = all_text(message.blocks)
+    assert "*action plan*" not in text and "\u2217action plan\u2217" in text
+    assert "*Sources*" in text  # our own formatting stays

@@ -24,6 +24,7 @@ from bot.httpserver import EVENTS_PATH
 from bot.render import all_text
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from tests.chroma_server import free_port, running_chroma
+from briefbot.settings import PROJECT_ROOT
 from tests.conftest import SEEDS, make_settings
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
@@ -35,6 +36,8 @@ START_TIMEOUT = 90.0  # seconds for a process to load the model and listen (typi
 def briefbot_serve(workdir: Path, env: dict[str, str]):
     """`briefbot serve --port N` as a subprocess; yields (process, port, log path); stops it by its pid."""
     workdir.mkdir(parents=True)
+    # The code under test, whatever checkout the environment's briefbot was installed from.
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))}
     port = free_port()
     log_path = workdir / "serve.log"
     with open(log_path, "w") as log:

@@ -99,3 +99,8 @@ def test_a_sentence_without_a_citation_is_not_kept(seed_service, guard):
     passages = seed_service.retriever.search("Who signed the action plan?", k=8)
     [checked] = guard.check("Ishaq Dar and Murat Nurtleu signed the action plan.", passages)
     assert not checked.passed and checked.reason == "no valid citation"
+
+
+def test_single_asterisks_from_the_model_are_dropped_like_double_ones():
+    [s] = parse("The *action plan* covers *trade* and 5 * 3 things [1].", provided=1)
+    assert s.text == "The action plan covers trade and 5 3 things." and "*" not in s.text

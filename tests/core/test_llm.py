@@ -15,7 +15,7 @@ import pytest
 
 from briefbot.factory import build_service
 from tests.conftest import KNOWN_SECRETS, SEEDS, make_settings
-from tests.fakes.openai_server import FakeOpenAI, Received, error, garbage, hang, reply
+from tests.fakes.openai_server import FakeOpenAI, Received, error, garbage, hang, reply, trickle
 
 API_KEY = "sk-test-fake-key"
 KNOWN_SECRETS.add(API_KEY)
@@ -181,11 +181,47 @@ def test_server_errors_are_retried_then_the_offline_answer(llm_service, fake_ope
 
 def test_a_hanging_endpoint_gives_the_offline_answer_within_the_budget(llm_service, fake_openai):
     fake_openai.then(hang(60))
+    service = llm_service(openai_timeout=1.0, llm_budget_seconds=2.5)  # built before the clock starts
     started = time.monotonic()
-    answer = llm_service(openai_timeout=1.0, llm_budget_seconds=2.5).ask(QUESTION)
+    answer = service.ask(QUESTION)
     elapsed = time.monotonic() - started
     assert elapsed < 2.5 + 1.5, elapsed
     assert answer.mode == "offline" and answer.sentences and "unavailable (no answer within" in answer.note
+
+
+@pytest.mark.timeout(60)
+def test_a_trickling_reply_is_cut_off_at_the_budget_and_the_connection_dropped(llm_service, fake_openai):
+    """Headers at once, then one byte every 1.5 s: every read is within the attempt timeout, so
+    only a deadline for the whole call stops it. The worker is back at the budget and the
+    connection to the model is closed, not left reading in the background."""
+    fake_openai.then(trickle(GOOD + " [1].", every=1.5))
+    service = llm_service(openai_timeout=20.0, llm_budget_seconds=3.0, openai_max_retries=0)
+    started = time.monotonic()
+    answer = service.ask(QUESTION)
+    assert answer.timings_ms["generate"] < 3000 + 500, answer.timings_ms
+    assert answer.mode == "offline" and answer.sentences
+    assert answer.note == "The language model was unavailable (no answer within 3 s); this is the offline summary."
+    deadline = time.monotonic() + 5
+    while not fake_openai.disconnects and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fake_openai.disconnects and fake_openai.disconnects[0] - started < 3.0 + 3.5
+
+
+@pytest.mark.timeout(120)
+def test_a_huge_reply_is_capped_and_held_to_the_answer_sentence_limit(llm_service, fake_openai):
+    """A 100k-character reply of supported sentences: the answer keeps at most
+    answer_max_sentences of them, and the guard does not spend a minute on the rest."""
+
+    def flood(received):
+        n = source_number(received, GOOD_AT)
+        sentence = f"{GOOD} [{n}]. "
+        return reply(sentence * (100_000 // len(sentence) + 1))
+
+    fake_openai.then(flood)
+    answer = llm_service(answer_max_sentences=3).ask(QUESTION)
+    assert answer.mode == "llm"
+    assert len(answer.sentences) == 3 and not answer.unsupported
+    assert answer.timings_ms["generate"] < 5000, answer.timings_ms
 
 
 @pytest.mark.parametrize(

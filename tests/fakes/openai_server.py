@@ -2,8 +2,8 @@
 
 It speaks the real wire format (`POST /v1/chat/completions`, JSON in, a `chat.completion` object
 or an OpenAI error object out) and records each request, so tests can read the prompt that was
-sent. Script replies with `reply()`, `error()`, `hang()` and `garbage()`; when the script runs
-out, the last step repeats."""
+sent. Script replies with `reply()`, `error()`, `hang()`, `trickle()` and `garbage()`; when the
+script runs out, the last step repeats."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Step:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     hang_seconds: float = 0.0
+    trickle_seconds: float = 0.0  # > 0: send the headers at once, then the body one byte at a time
 
 
 def reply(content: str, *, finish_reason: str = "stop", model: str = "fake-gpt") -> Step:
@@ -54,6 +55,14 @@ def hang(seconds: float = 30.0) -> Step:
     return Step(hang_seconds=seconds, body=json.dumps({"error": "too late"}).encode())
 
 
+def trickle(content: str = "The sources don't say [1].", *, every: float = 1.5) -> Step:
+    """Headers at once (with the full Content-Length), then one byte of a good reply every `every`
+    seconds: each read is quick, so only a deadline for the whole call stops it."""
+    step = reply(content)
+    step.trickle_seconds = every
+    return step
+
+
 def garbage() -> Step:
     return Step(body=b"<html>502 Bad Gateway... not JSON at all \x00\xff")
 
@@ -78,6 +87,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.script: list[Step] = [reply("The sources don't say.")]
         self.requests: list[Received] = []
+        self.disconnects: list[float] = []  # when a client closed the connection before the reply was sent
         self._released = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -135,9 +145,17 @@ class FakeOpenAI:
                         self.send_header(k, v)
                     self.send_header("Content-Length", str(len(step.body)))
                     self.end_headers()
-                    self.wfile.write(step.body)
+                    if step.trickle_seconds:
+                        self.wfile.flush()
+                        for i in range(len(step.body)):
+                            self.wfile.write(step.body[i : i + 1])
+                            self.wfile.flush()
+                            if fake._released.wait(step.trickle_seconds):
+                                break
+                    else:
+                        self.wfile.write(step.body)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
-                    pass
+                    fake.disconnects.append(time.monotonic())
 
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass
