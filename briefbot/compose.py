@@ -118,7 +118,10 @@ class OfflineComposer:
         vocab = self.scorer.vocabulary()
         outlets = vocab.outlets
         if outlets and q.outlets:
-            absent = [name for name in q.outlets if not outlet_known(name, outlets)]
+            absent = [
+                name for name in q.outlets if not outlet_known(name, outlets)
+                and (name in q.certain_outlets or _unknown_name(name, vocab))
+            ]  # fmt: skip
             if absent:
                 return f"The sources include no report from {_join(absent)}, so they cannot answer this as asked."
         unknown = [

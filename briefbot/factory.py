@@ -49,7 +49,7 @@ def build_service(
     )
     store = ChunkStore(chroma_client(settings), settings.collection, embedder.name, check_model=check_model)
     retriever = HybridRetriever(store, embedder)
-    scorer = SentenceScorer(embedder, retriever.lexical)
+    scorer = SentenceScorer(embedder, retriever.current)
     composer = OfflineComposer(
         scorer, max_sentences=settings.answer_max_sentences, guard=GroundingGuard(embedder)
     )

@@ -48,6 +48,8 @@ _PLURAL_WHICH = re.compile(
 # "reported by Reuters", "according to 'Fortune'", "TechCrunch's coverage".
 _NAME = r"['\"‘“]?(?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:of\s+|&\s+|\|\s+|-\s+)?[A-Z0-9][\w.&'’:-]*)*['\"’”]?"
 _KIND = r"(?:article|report|piece|review|story|coverage|analysis|publication|op-ed|editorial|column)s?"
+# The first three name the outlet for certain; in "the Brenner Base Tunnel report" the name may be
+# the topic, so the last two count as an outlet only when no source mentions the name at all.
 _ATTRIBUTION = [
     re.compile(p)
     for p in (
@@ -58,6 +60,7 @@ _ATTRIBUTION = [
         rf"(?P<n>{_NAME})['’]s?\s+{_KIND}\b",
     )
 ]
+_CERTAIN = 3
 _AND_NAME = re.compile(rf"\s+and\s+(?:the\s+)?(?P<n>{_NAME})")  # "according to Fortune and Reuters"
 _NOT_OUTLET = re.compile(
     r"^(?:the\s+)?(?:january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -90,6 +93,7 @@ class Question:
     core: str  # the question proper, without a leading "Considering ...," clause
     kind: str  # yesno | who | which | when | where | quantity | agreed | why | next | compare | list | open
     outlets: tuple[str, ...] = ()  # outlets the question attributes statements to
+    certain_outlets: tuple[str, ...] = ()  # those named as a source for certain ("a report by X")
 
     @property
     def wants_entity(self) -> bool:
@@ -100,7 +104,8 @@ def read_question(text: str) -> Question:
     text = " ".join(text.split())
     core = _LEAD_IN.sub("", text, count=1).strip()
     core = re.sub(r"^and\s+", "", core, flags=re.I)
-    return Question(text=text, core=core, kind=_kind(core), outlets=tuple(attributed_outlets(text)))
+    return Question(text=text, core=core, kind=_kind(core), outlets=tuple(attributed_outlets(text)),
+                    certain_outlets=tuple(attributed_outlets(text, certain_only=True)))  # fmt: skip
 
 
 def _kind(core: str) -> str:
@@ -139,10 +144,11 @@ def _kind(core: str) -> str:
     return "open"
 
 
-def attributed_outlets(text: str) -> list[str]:
+def attributed_outlets(text: str, certain_only: bool = False) -> list[str]:
     """Outlet names the question attributes statements to, as written ("The Wall Street Journal")."""
     found: list[str] = []
-    matches = [m for pattern in _ATTRIBUTION for m in pattern.finditer(text)]
+    patterns = _ATTRIBUTION[:_CERTAIN] if certain_only else _ATTRIBUTION
+    matches = [m for pattern in patterns for m in pattern.finditer(text)]
     for m in list(matches):
         if m.end("n") == m.end():  # the name ends the phrase: "according to Fortune and Reuters"
             more = _AND_NAME.match(text, m.end())

@@ -6,7 +6,6 @@ import logging
 import bisect
 import math
 import threading
-import time
 from collections import Counter
 
 import bm25s
@@ -18,7 +17,6 @@ from retrieval.terms import terms
 from retrieval.types import Passage, SearchFilters
 
 log = logging.getLogger(__name__)
-GENERATION_CHECK_SECONDS = 1.0
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
 
@@ -89,30 +87,23 @@ class HybridRetriever:
         self.dense_weight = dense_weight  # score = w * cosine + (1 - w) * BM25 / the query's best BM25
         self._lexical: LexicalIndex | None = None
         self._generation: str | None = None
-        self._checked_at = 0.0
-        self._local_changes = -1
         self._lock = threading.Lock()
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt whenever any process has changed the collection. A change made
-        through this process's store is seen at once; another process's within GENERATION_CHECK_SECONDS
-        (asking the store costs two round trips, and one answer reads the index several times)."""
-        now = time.monotonic()
-        local = self.store.local_changes
-        if (
-            self._lexical is not None
-            and local == self._local_changes
-            and now - self._checked_at < GENERATION_CHECK_SECONDS
-        ):
-            return self._lexical
+        """The BM25 index, rebuilt whenever any process has changed the collection (checked on every
+        call: a search makes one check)."""
         generation = self.store.generation()
-        self._checked_at, self._local_changes = now, local
         with self._lock:
             if self._lexical is None or generation != self._generation:
                 self._lexical = LexicalIndex(self.store.all_passages())
                 self._generation = generation
                 log.debug("lexical index rebuilt: %d chunks", self._lexical.n_docs)
             return self._lexical
+
+    def current(self) -> LexicalIndex:
+        """The index the last search used, without asking the store again (the answer composer
+        reads it several times per question, right after the search checked it)."""
+        return self._lexical if self._lexical is not None else self.lexical()
 
     def search(self, query: str, k: int = 8, filters: SearchFilters | None = None) -> list[Passage]:
         lexical = self.lexical()

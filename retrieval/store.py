@@ -183,7 +183,6 @@ class ChunkStore:
             raise StoreError(f"Cannot open collection '{collection}': {exc}") from exc
         self._checked(self._col)
         self._marker = self._generation_marker(self._col)
-        self.local_changes = 0  # writes through this object, so readers in this process see them at once
         try:
             self._max_batch = int(client.get_max_batch_size())
         except Exception:
@@ -272,7 +271,6 @@ class ChunkStore:
         sentence_vectors: Sequence[np.ndarray | None] | None = None,
     ) -> None:
         """Upsert, split into batches the client accepts (its get_max_batch_size)."""
-        self.local_changes += 1
         sentence_vectors = sentence_vectors or [None] * len(chunks)
         for lo in range(0, len(chunks), self._max_batch):
             part = chunks[lo : lo + self._max_batch]
@@ -290,14 +288,12 @@ class ChunkStore:
             )
 
     def delete(self, ids: Iterable[str]) -> None:
-        self.local_changes += 1
         ids = list(ids)
         for lo in range(0, len(ids), self._max_batch):
             self._call("deleting chunks", lambda col: col.delete(ids=ids[lo : lo + self._max_batch]))
 
     def bump_generation(self) -> None:
         """Mark the collection changed, so every process rebuilds its lexical index."""
-        self.local_changes += 1
         marker = f"{time.time_ns()}"
 
         def bump(col):

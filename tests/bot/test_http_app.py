@@ -121,7 +121,7 @@ def test_a_replayed_slash_command_is_answered_once(running_bot):
 
 def test_a_source_with_slack_markup_is_posted_escaped(running_bot):
     fake, slack = running_bot.fake, running_bot.slack
-    slack.mention("What did the Velmora harbour authority say about night fishing?")
+    slack.mention("What did the Velmora spokesperson write in the notice about night fishing?")
     answer = final_answer(fake)
     running_bot.idle()
     text = all_text(answer["blocks"]) + "\n" + answer["text"]
@@ -209,7 +209,7 @@ def test_a_refusal_has_no_citations(running_bot):
     slack.mention("What is the population of Mars?")
     answer = final_answer(fake)
     text = all_text(answer["blocks"])
-    assert "The sources don't say" in text
+    assert "The sources don't mention Mars." in text
     assert "[1]" not in text and "*Sources*" not in text
 
 
