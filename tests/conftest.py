@@ -11,7 +11,7 @@ import pytest
 from briefbot.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "sources"
-DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "seed_questions.jsonl"
+DEV_SET = Path(__file__).resolve().parent / "data" / "seed_questions.jsonl"  # the dev set, kept in the repo
 
 
 @pytest.fixture(autouse=True)
