@@ -29,8 +29,8 @@ def _same_vectors(vectors: np.ndarray, reference: np.ndarray) -> None:
     assert cosines.min() > 0.9999, cosines.min()
 
 
-def test_onnx_gives_the_vectors_of_pytorch(fp32_vectors, tmp_path):
-    embedder = MiniLMEmbedder(backend="onnx", cache_dir=tmp_path)
+def test_onnx_gives_the_vectors_of_pytorch(fp32_vectors, model_cache_dir):
+    embedder = MiniLMEmbedder(backend="onnx", cache_dir=model_cache_dir)  # the run's export
     _same_vectors(embedder.embed(TEXTS), fp32_vectors)
     assert embedder.runtime == "ONNX Runtime fp32"
 
