@@ -26,7 +26,7 @@ from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from tests.chroma_server import free_port, running_chroma
 from tests.conftest import SEEDS, make_settings
 
-pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(180)]
 
 START_TIMEOUT = 90.0  # seconds for a process to load the model and listen (typically ~10 s)
 

@@ -29,6 +29,7 @@ def run(tmp_path, model_cache_dir):
     return run
 
 
+@pytest.mark.slow  # a subprocess loads the model and ingests the seeds
 def test_first_ask_ingests_and_prints_json(run):
     result = run(["ask", "Who signed the action plan?", "--json"])
     assert result.returncode == 0, result.stderr
@@ -69,6 +70,7 @@ def test_follow_up_uses_the_earlier_question_as_context(seed_service):
     assert "trade" in answer.text.lower()
 
 
+@pytest.mark.slow  # a subprocess loads the model and ingests the seeds
 def test_ask_through_a_configured_model_says_who_wrote_it(run):
     from tests.core.test_llm import API_KEY, GOOD, GOOD_AT, answering
     from tests.fakes.openai_server import FakeOpenAI
