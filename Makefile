@@ -1,12 +1,13 @@
 # Two commands on a fresh machine (Python 3.11 and the package index):
 #   make ask Q="What was agreed on connectivity?"   # set up, ingest sources/ on first use, answer
 #   make test                                       # set up, run the test suite
+#   make check                                      # the fast tests only (no slow, no server)
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup ask brief serve test bench clean
+.PHONY: setup ask brief serve test check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,9 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not server" $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py

@@ -29,7 +29,7 @@ from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import PROJECT_ROOT, Settings  # noqa: E402
 from retrieval.embedder import MiniLMEmbedder  # noqa: E402
 
-DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "seed_questions.jsonl"
+DEV_SET = PROJECT_ROOT / "tests" / "data" / "seed_questions.jsonl"
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ from retrieval.types import DocumentMeta, Passage
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated on ../shared/eval/seed_questions.jsonl (run tests/core/test_dev_set.py).
+    """Calibrated on tests/data/seed_questions.jsonl (run tests/core/test_dev_set.py).
 
     On that set the best evidence sentence of answerable questions scored 0.38-0.90 (dense
     0.51-0.83); the unanswerable ones 0.12-0.39 (dense 0.18-0.55). The one unanswerable question

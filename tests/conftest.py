@@ -11,7 +11,7 @@ import pytest
 from briefbot.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "sources"
-DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "seed_questions.jsonl"
+DEV_SET = Path(__file__).resolve().parent / "data" / "seed_questions.jsonl"  # the dev set, kept in the repo
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +23,23 @@ def _clean_environment(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def embedder(tmp_path_factory):
+def _model_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def embedder(_model_cache):
     from retrieval.embedder import MiniLMEmbedder
 
-    return MiniLMEmbedder(cache_dir=tmp_path_factory.mktemp("model-cache"))
+    return MiniLMEmbedder(cache_dir=_model_cache)
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir(embedder, _model_cache) -> Path:
+    """The run's one model cache, with the ONNX export already made: give it to every briefbot
+    subprocess (BRIEFBOT_MODEL_CACHE_DIR) and to embedders whose test is not about exporting."""
+    embedder.embed(["warm up"])  # loads the model, exporting it to ONNX once
+    return _model_cache
 
 
 def make_settings(data_dir: Path, sources_dir: Path = SEEDS, **overrides) -> Settings:

@@ -13,6 +13,7 @@ import http.client
 import itertools
 import json
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,7 +215,8 @@ class RunningBot:
 def start_bot(settings: Settings, service, fake: FakeSlack) -> RunningBot:
     app = create_app(settings, service)
     server = SlackHTTPServer(app, "127.0.0.1", 0)
-    server.start_in_thread()
+    # as server.start_in_thread(), with a short poll: stop() waits for the next one (0.5 s by default)
+    threading.Thread(target=server.serve_forever, args=(0.02,), name="briefbot-http", daemon=True).start()
     return RunningBot(app, server, SlackSender(server, fake), fake, settings)
 
 

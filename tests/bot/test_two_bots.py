@@ -27,7 +27,7 @@ from tests.chroma_server import free_port, running_chroma
 from briefbot.settings import PROJECT_ROOT
 from tests.conftest import SEEDS, make_settings
 
-pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(180)]
 
 START_TIMEOUT = 90.0  # seconds for a process to load the model and listen (typically ~10 s)
 
@@ -76,7 +76,7 @@ def wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, deadline: fl
         time.sleep(0.2)
 
 
-def test_two_bot_processes_share_one_chroma_server_and_both_answer(tmp_path, fake_slack, embedder):
+def test_two_bot_processes_share_one_chroma_server_and_both_answer(tmp_path, fake_slack, embedder, model_cache_dir):
     with running_chroma(tmp_path / "chroma-db") as (host, port):
         # The seeds go into the server once, from here.
         ingest_settings = make_settings(tmp_path / "ingest", SEEDS, chroma_host=host, chroma_port=port)
@@ -92,6 +92,7 @@ def test_two_bot_processes_share_one_chroma_server_and_both_answer(tmp_path, fak
             BRIEFBOT_SLACK_BOT_TOKEN=BOT_TOKEN,
             BRIEFBOT_SLACK_SIGNING_SECRET=SIGNING_SECRET,
             BRIEFBOT_SLACK_API_URL=fake_slack.api_url,
+            BRIEFBOT_MODEL_CACHE_DIR=str(model_cache_dir),
             # Nothing to ingest from: a process that missed the shared store fails instead of
             # quietly building its own.
             BRIEFBOT_SOURCES_DIR=str(tmp_path / "no-sources"),

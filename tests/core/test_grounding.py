@@ -1,6 +1,6 @@
 """The grounding guard on the dev set's articles: what a source says passes, what it doesn't fails.
 
-Each case is a question from ../shared/eval/seed_questions.jsonl, a claim a model might write,
+Each case is a question from tests/data/seed_questions.jsonl, a claim a model might write,
 and a phrase that marks the chunk the claim cites. Supported claims are paraphrases (not copies)
 of what that chunk says; unsupported ones invent a figure, a place or a commitment, or cite a
 chunk that says nothing of the kind. Run with -s to see the scores the thresholds were set from."""

@@ -29,19 +29,22 @@ def _same_vectors(vectors: np.ndarray, reference: np.ndarray) -> None:
     assert cosines.min() > 0.9999, cosines.min()
 
 
-def test_onnx_gives_the_vectors_of_pytorch(fp32_vectors, tmp_path):
-    embedder = MiniLMEmbedder(backend="onnx", cache_dir=tmp_path)
+@pytest.mark.slow  # loads a second model (the fp32 reference)
+def test_onnx_gives_the_vectors_of_pytorch(fp32_vectors, model_cache_dir):
+    embedder = MiniLMEmbedder(backend="onnx", cache_dir=model_cache_dir)  # the run's export
     _same_vectors(embedder.embed(TEXTS), fp32_vectors)
     assert embedder.runtime == "ONNX Runtime fp32"
 
 
 @needs_bf16
+@pytest.mark.slow
 def test_bf16_gives_the_vectors_of_fp32(fp32_vectors):
     embedder = MiniLMEmbedder(backend="torch-bf16")
     _same_vectors(embedder.embed(TEXTS), fp32_vectors)
     assert embedder.runtime == "PyTorch bf16"
 
 
+@pytest.mark.slow
 def test_auto_gives_the_same_vectors_one_at_a_time_and_in_batches(embedder, fp32_vectors):
     """A question is embedded alone, an ingest in batches; auto may run them differently (ONNX for
     few texts, bf16 for many where the CPU has it), so both must land on the same vectors."""
@@ -52,6 +55,7 @@ def test_auto_gives_the_same_vectors_one_at_a_time_and_in_batches(embedder, fp32
     assert ("PyTorch bf16" in embedder.runtime) == native_bf16()
 
 
+@pytest.mark.slow  # loads the model twice and exports it
 def test_the_export_is_made_once_and_reused(tmp_path):
     first = MiniLMEmbedder(cache_dir=tmp_path)
     first.embed(["Pakistan and Kazakhstan signed an action plan."])

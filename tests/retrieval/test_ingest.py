@@ -78,6 +78,7 @@ def test_store_built_with_another_model_asks_for_reingest(tmp_path):
         ChunkStore(client, "briefbot", "model-b")
 
 
+@pytest.mark.slow  # writes and deletes ~6,000 chunks
 def test_batches_larger_than_the_clients_limit_are_split(tmp_path):
     import numpy as np
 
