@@ -353,13 +353,62 @@ def _differences(facts: list[_Fact], citer: _Citer) -> list[BriefItem]:
                 members.append(clearer)
             items.append(BriefItem(text=text, citations=citer.cite(members), group="wording"))
         items.extend(_conflicts(fact, citer))
+    items.extend(_named_differently(facts, citer))
     return items
 
 
+def _named_differently(facts: list[_Fact], citer: _Citer, run: int = 3) -> list[BriefItem]:
+    """Two sources saying the same thing and then naming it differently: "ministers of
+    communications, railways and trade paths" [1] against "ministers of communications, railways,
+    and commerce" [2]. Found by a shared run of at least `run` words followed by different ones."""
+    from difflib import SequenceMatcher
+
+    leads = [f.lead for f in facts]
+    out: list[BriefItem] = []
+    for i, a in enumerate(leads):
+        for b in leads[i + 1 :]:
+            if a.source_id == b.source_id:
+                continue
+            wa, wb = _WORD.findall(a.text.lower()), _WORD.findall(b.text.lower())
+            m = SequenceMatcher(None, wa, wb, autojunk=False).find_longest_match(0, len(wa), 0, len(wb))
+            shared = [w for w in wa[m.a : m.a + m.size] if w not in _GLUE]
+            if len(shared) < run:
+                continue
+            tail_a = [w for w in wa[m.a + m.size : m.a + m.size + 3] if w not in _GLUE][:2]
+            tail_b = [w for w in wb[m.b + m.size : m.b + m.size + 3] if w not in _GLUE][:2]
+            if tail_a and tail_b and not set(tail_a) & set(tail_b) and m.a + m.size + 3 >= len(wa) and m.b + m.size + 3 >= len(wb):
+                text = (f'Sources name it differently ("{" ".join(tail_a)}" against "{" ".join(tail_b)}"): '
+                        f'"{a.text}" versus "{b.text}"')  # fmt: skip
+                out.append(BriefItem(text=text, citations=citer.cite([a, b]), group="wording"))
+    return out
+
+
+def _worded_differently(fact: _Fact):
+    """(a, b, words only a uses, words only b uses) for two sources' reports of one statement that
+    agree but for a word or two in the same place, else None."""
+    for b in fact.members[1:]:
+        a = fact.lead
+        if a.source_id == b.source_id:
+            continue
+        words_a, words_b = _WORD.findall(a.text.lower()), _WORD.findall(b.text.lower())
+        only_a = [w for w in words_a if w not in words_b and w not in _GLUE]
+        only_b = [w for w in words_b if w not in words_a and w not in _GLUE]
+        shared = len(set(words_a) & set(words_b))
+        if 1 <= len(only_a) <= 3 and 1 <= len(only_b) <= 3 and shared >= 0.7 * min(len(set(words_a)), len(set(words_b))):
+            return a, b, " ".join(only_a), " ".join(only_b)
+    return None
+
+
 def _conflicts(fact: _Fact, citer: _Citer) -> list[BriefItem]:
-    """Sources reporting one statement with different numbers (dates, counts, amounts)."""
+    """Sources reporting one statement with different numbers (dates, counts, amounts), or naming
+    one thing differently ("commerce" in one, "trade paths" in the other)."""
     if len(fact.members) < 2:
         return []
+    worded = _worded_differently(fact)
+    if worded is not None:
+        a, b, only_a, only_b = worded
+        text = (f'Sources word it differently ("{only_a}" against "{only_b}"): "{a.text}" versus "{b.text}"')
+        return [BriefItem(text=text, citations=citer.cite([a, b]), group="wording")]
     numbers = [(m, set(re.findall(r"\b\d[\d,.]*\b", m.text))) for m in fact.members]
     out = []
     first, first_nums = numbers[0]

@@ -176,8 +176,8 @@ class OfflineComposer:
         said = "Yes" if holds else "No"
         span = clause(a, "", qterms)
         span.also = [b] if b.source_id != a.source_id else []
-        order = "before" if day_a[:common] < day_b[:common] else "after"
-        return Lead(f"{said} ({_day_label(day_a)}, {order} {_day_label(day_b)}): {_lower(span.text)}", span, said)
+        # the two dates are the sources' (listed with them); the lead keeps to the span's words
+        return Lead(f"{said}: {_lower(span.text)}", span, said)
 
     def _best_for(self, text: str, pool: list[EvidenceSentence], dated: bool = False) -> EvidenceSentence | None:
         """The sentence that best reports `text` (with `dated`, one that dates it if any is close)."""
@@ -229,9 +229,6 @@ def event_day(s: EvidenceSentence) -> tuple[int, ...]:
         return (int(published[:4]), int(published[5:7]), int(published[8:10]))
     return ()
 
-
-def _day_label(day: tuple[int, ...]) -> str:
-    return "-".join(f"{part:02d}" if i else str(part) for i, part in enumerate(day))
 
 
 def _lower(text: str) -> str:

@@ -121,6 +121,8 @@ def names_in(text: str, keep_titles: bool = False) -> list[str]:
         if 0 <= cut < len(words) - 1 and words[cut + 1][:1].isupper():
             words = words[cut + 1 :]
         name = " ".join(words)
+        if len(words) == 1 and re.match(r"^[A-Z][a-z]+-[a-z]", name):
+            continue  # "Spider-themed", "AI-powered": an adjective, not a name
         if len(name) >= 2 and not name.isdigit():
             out.append(name)
     return out
@@ -208,9 +210,8 @@ def date_lead(ranked: list[EvidenceSentence], floor: float, qterms: frozenset[st
     if mention.year is None:  # unresolved: a near report with a year, if any
         s, mention = next(((e, m) for e, m in dated if m.year is not None), dated[0])
     span = clause(s, mention.text, qterms)
-    if mention.resolved_from:
-        label = f"{mention.label} ({mention.text.strip()}, in a report dated {mention.resolved_from})"
-        return Lead(f"{label}: {_lower_first(span.text)}", span, mention.label)
+    if mention.resolved_from:  # "on Tuesday" in a report dated 2025-09-10 -> 2025-09-09
+        return Lead(f"{mention.label}: {_lower_first(span.text)}", span, mention.label)
     return Lead(span.text, span, mention.label)
 
 
@@ -255,7 +256,7 @@ def yes_no_lead(question: Question, ranked: list[EvidenceSentence], qterms: froz
 _LIST_SEPARATOR = re.compile(r",\s|\sand\s|;\s")
 
 
-def list_lead(ranked: list[EvidenceSentence], qterms: frozenset[str], ratio: float = 0.85) -> Lead:
+def list_lead(ranked: list[EvidenceSentence], qterms: frozenset[str], ratio: float = 0.75) -> Lead:
     """"Which areas...?", "Who came with...?": of the sentences close to the best, the one that
     enumerates the most (the list itself rather than a sentence about it)."""
     close = [s for s in ranked[:6] if s.score >= ratio * ranked[0].score]

@@ -48,19 +48,22 @@ _PLURAL_WHICH = re.compile(
 # "reported by Reuters", "according to 'Fortune'", "TechCrunch's coverage".
 _NAME = r"['\"‘“]?(?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:of\s+|&\s+|\|\s+|-\s+)?[A-Z0-9][\w.&'’:-]*)*['\"’”]?"
 _KIND = r"(?:article|report|piece|review|story|coverage|analysis|publication|op-ed|editorial|column)s?"
-# The first three name the outlet for certain; in "the Brenner Base Tunnel report" the name may be
-# the topic, so the last two count as an outlet only when no source mentions the name at all.
+# The first four name the outlet for certain; "according to Eddy Cue" may quote a person and in
+# "the Brenner Base Tunnel report" the name may be the topic, so the last three count as an outlet
+# only when no source mentions the name at all.
 _ATTRIBUTION = [
     re.compile(p)
     for p in (
         rf"\b{_KIND}\s+(?:from|by|in|published by|published in)\s+(?:the\s+)?(?P<n>{_NAME})",
         rf"\banother\s+(?:one\s+)?(?:from|by|in)\s+(?:the\s+)?(?P<n>{_NAME})",
-        rf"\b(?:according to|reported by|published by|covered by|reports? from)\s+(?:both\s+)?(?:the\s+)?(?P<n>{_NAME})",
-        rf"\b(?:an?|the)\s+(?P<n>{_NAME})\s+{_KIND}\b",
+        rf"\b(?:reported by|published by|covered by|reports? from)\s+(?:both\s+)?(?:the\s+)?(?P<n>{_NAME})",
+        rf"\b(?:an?)\s+(?P<n>{_NAME})\s+{_KIND}\b",  # "a Bloomberg article"
+        rf"\baccording to\s+(?:both\s+)?(?:the\s+)?(?P<n>{_NAME})",  # an outlet, or a person quoted
+        rf"\b(?:the)\s+(?P<n>{_NAME})\s+{_KIND}\b",
         rf"(?P<n>{_NAME})['’]s?\s+{_KIND}\b",
     )
 ]
-_CERTAIN = 3
+_CERTAIN = 4
 _AND_NAME = re.compile(rf"\s+and\s+(?:the\s+)?(?P<n>{_NAME})")  # "according to Fortune and Reuters"
 _NOT_OUTLET = re.compile(
     r"^(?:the\s+)?(?:january|february|march|april|may|june|july|august|september|october|november|december|"

@@ -215,8 +215,7 @@ class RunningBot:
 def start_bot(settings: Settings, service, fake: FakeSlack) -> RunningBot:
     app = create_app(settings, service)
     server = SlackHTTPServer(app, "127.0.0.1", 0)
-    # as server.start_in_thread(), with a short poll: stop() waits for the next one (0.5 s by default)
-    threading.Thread(target=server.serve_forever, args=(0.02,), name="briefbot-http", daemon=True).start()
+    server.start_in_thread()
     return RunningBot(app, server, SlackSender(server, fake), fake, settings)
 
 

@@ -16,7 +16,7 @@ def ask(service, question, **kw):
 def test_when_opens_with_the_date_resolved_from_the_article(seed_service):
     answer, lead = ask(seed_service, "When was the action plan signed?")
     assert not answer.refused
-    assert lead.startswith("2025-09-09"), lead  # "on Tuesday" in a report dated 2025-09-10
+    assert lead.startswith("2025-09-09:"), lead  # "on Tuesday" in a report dated 2025-09-10
     assert "Tuesday" in lead and answer.sentences[0].citations
 
 
