@@ -157,8 +157,14 @@ _RETIRED_KEEP = 1  # reader clients kept open after a refresh, for questions sti
 
 
 def _is_missing(exc: BaseException) -> bool:
-    """Chroma's way of saying the collection (or this handle's id) no longer exists."""
-    return type(exc).__name__ in ("NotFoundError", "InvalidCollectionException") or "does not exist" in str(exc)
+    """Chroma's way of saying the collection (or this handle's id) no longer exists: dropped after a
+    rebuild's swap, its segments may be gone before its name is ("Missing metadata segment")."""
+    text = str(exc)
+    return (
+        type(exc).__name__ in ("NotFoundError", "InvalidCollectionException")
+        or "does not exist" in text
+        or "Missing metadata segment" in text
+    )
 
 
 class ChunkStore:
@@ -210,9 +216,14 @@ class ChunkStore:
             try:
                 return op(col)
             except Exception as exc:
-                if not _is_missing(exc):
+                if _is_missing(exc):
+                    return op(self._reopen(col))
+                if "Error finding id" not in str(exc):
                     raise
-                return op(self._reopen(col))
+                # another process deleted chunks after this process last reloaded its vector index
+                with self._lock:
+                    self._refresh_reader()
+                return op(self._col)
         except StoreError:
             raise
         except Exception as exc:
