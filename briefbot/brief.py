@@ -63,6 +63,7 @@ _PEOPLE = re.compile(
     r"counterpart|\bheld\b|informed|told|visited",
     re.I,
 )
+_WHO_CAME = re.compile(r"accompanied|accompanying|\bmet\b|called on|received|\bheld a (?:business )?meeting", re.I)
 _ROLE = re.compile(
     r"Minister|President|Senator|Ambassador|Secretary|spokesperson|Governor|Prime|counterpart|delegation", re.I
 )
@@ -298,6 +299,8 @@ def assemble(topic: str, facts: list[_Fact], max_items: int) -> Brief:
     context = [f for f in by_section["agreed"][1:2] if f not in happened + upcoming]
     sections["bottom_line"].items = [citer.item(f) for f in happened + upcoming + context][:3]
 
+    # People: who came along and whom they met first, then the rest of the talks
+    by_section["people"].sort(key=lambda f: not _WHO_CAME.search(f.lead.text))
     for key in ("agreed", "people", "open_items"):
         sections[key].items = [citer.item(f) for f in by_section[key][:max_items]]
     areas = sorted(by_section["cooperation"][: max_items * 2], key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text)))

@@ -85,6 +85,8 @@ class OfflineComposer:
         if q.kind not in _BROAD:
             floor = max(floor, ranked[0].score * self.t.factoid_keep_ratio)
         chosen = select(ranked, limit, floor, first=lead.evidence)
+        if q.kind == "compare":  # "do the sources agree / how do they differ": the other source's own words
+            chosen = _with_another_source(chosen, ranked, limit, floor * 0.8)
         qterms = frozenset(query_terms(question))
         support = [clause(s, "", qterms) if not s.also else s for s in chosen[1:]]
         answer = answer_from(question, [chosen[0]] + order_readably(support))
@@ -270,6 +272,18 @@ def select(ranked: list[EvidenceSentence], limit: int, floor: float,
         if len(chosen) < limit:
             chosen.append(s)
     return chosen
+
+
+def _with_another_source(chosen: list[EvidenceSentence], ranked: list[EvidenceSentence], limit: int,
+                         floor: float) -> list[EvidenceSentence]:  # fmt: skip
+    """`chosen`, with the best sentence of a second source right after the lead when none is there."""
+    cited = {s.source_id for s in chosen} | {a.source_id for s in chosen for a in s.also}
+    if len(cited) > 1:
+        return chosen
+    other = next((s for s in ranked if s.score >= floor and s.source_id not in cited), None)
+    if other is None:
+        return chosen
+    return [chosen[0], other, *chosen[1 : max(1, limit - 1)]]
 
 
 def _overlaps(a: EvidenceSentence, b: EvidenceSentence) -> bool:
