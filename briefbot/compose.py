@@ -80,7 +80,7 @@ class OfflineComposer:
         floor = max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio)
         lead = self.lead(q, ranked, floor)
         if lead is None:  # a figure was asked for and the sources give none
-            return refusal(question, passages)
+            return self.partial(q, ranked, passages) or refusal(question, passages)
         limit = self.max_sentences if q.kind in _BROAD else min(self.max_sentences, 3)
         if q.kind not in _BROAD:
             floor = max(floor, ranked[0].score * self.t.factoid_keep_ratio)
@@ -104,6 +104,23 @@ class OfflineComposer:
         for s in candidates:
             share = sum(match(t, s) for t in predicate) / len(predicate)
             s.score += self.t.predicate_weight * share
+
+    def partial(self, q: Question, ranked: list[EvidenceSentence], passages: list[Passage]) -> Answer | None:
+        """"How many agreements will be signed?" when no figure is given but a sentence speaks of
+        exactly that (every term of the question in it): say which part is missing, then what the
+        sources do say, cited. None when no sentence is that close (then a plain refusal)."""
+        asked = indirect(q)
+        wanted = set(query_terms(subject_of(q))) | set(query_terms(q.core))
+        wanted -= {"mani", "much", "number", "amount", "figur"}
+        if not asked or not wanted:
+            return None
+        best = next((s for s in ranked[:5] if all(match(t, s) >= 0.7 for t in wanted)), None)
+        if best is None:
+            return None
+        span = clause(best, "", frozenset(wanted))
+        answer = answer_from(q.text, [span])
+        answer.sentences[0].text = f"The sources don't say {asked}; they say: {_lower(span.text)}"
+        return self.checked(answer, passages)
 
     def answerable(self, question: str, best: EvidenceSentence) -> bool:
         coverage = self.scorer.coverage(question)
