@@ -52,7 +52,7 @@ class DateMention:
 
 def find_dates(sentence: str, article_date: str = "") -> list[DateMention]:
     """Every date-like mention, most specific first where two overlap."""
-    base = _parse_iso(article_date)
+    base = parse_iso(article_date)
     found: list[tuple[int, int, DateMention]] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
@@ -94,7 +94,8 @@ def _mention(kind: str, m: re.Match, base: dt.date | None, base_text: str) -> Da
     return None
 
 
-def _parse_iso(text: str) -> dt.date | None:
+def parse_iso(text: str) -> dt.date | None:
+    """The day of an ISO date ("2025-09-10", a timestamp too), or None."""
     try:
         return dt.date.fromisoformat(text[:10]) if text else None
     except ValueError:

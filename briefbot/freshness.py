@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from briefbot.answer import SourceRef
-from briefbot.dates import find_dates
+from briefbot.dates import find_dates, parse_iso
 from briefbot.evidence import FORWARD_LOOKING
 
 
@@ -21,8 +21,8 @@ def freshness_note(sources: list[SourceRef], statements: list[tuple[str, str]], 
     forward-looking dates are checked against `today`. "" when there are no sources."""
     if not sources:
         return ""
-    days = sorted(d for d in (_day(s.published) for s in sources) if d is not None)
-    undated = sum(1 for s in sources if not _day(s.published))
+    days = sorted(d for d in (parse_iso(s.published) for s in sources) if d is not None)
+    undated = sum(1 for s in sources if not parse_iso(s.published))
     if not days:
         age = "The sources are undated."
     else:
@@ -45,9 +45,3 @@ def freshness_note(sources: list[SourceRef], statements: list[tuple[str, str]], 
         age = age.rstrip(".") + f"; what they announce for {when} may have happened since: check for newer reports."
     return age
 
-
-def _day(iso: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(iso[:10]) if iso else None
-    except ValueError:
-        return None
