@@ -301,34 +301,49 @@ def assemble(topic: str, facts: list[_Fact], max_items: int) -> Brief:
 
     # People: who came along and whom they met first, then the rest of the talks
     by_section["people"].sort(key=lambda f: not _WHO_CAME.search(f.lead.text))
+    listed: dict[int, BriefItem] = {}  # a fact's bullet, by id(fact): each fact is one bullet
     for key in ("agreed", "people", "open_items"):
-        sections[key].items = [citer.item(f) for f in by_section[key][:max_items]]
+        sections[key].items = [_listed(listed, f, citer.item(f)) for f in by_section[key][:max_items]]
     areas = sorted(by_section["cooperation"][: max_items * 2], key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text)))
-    sections["cooperation"].items = [citer.item(f, group=_area_of(f.lead.text)) for f in areas]
-    sections["timeline"].items = _timeline(facts, citer)
+    sections["cooperation"].items = [_listed(listed, f, citer.item(f, group=_area_of(f.lead.text))) for f in areas]
+    sections["timeline"].items = _timeline(facts, citer, listed)
     sections["differences"].items = _differences(facts, citer)
     return Brief(topic=topic, sections=[sections[k] for k, _ in SECTIONS], sources=citer.sources)
 
 
-def _timeline(facts: list[_Fact], citer: _Citer) -> list[BriefItem]:
-    """Dated facts in date order; two sources dating one event alike make one entry."""
-    entries: list[tuple[DateMention, list[EvidenceSentence]]] = []
+def _listed(listed: dict[int, BriefItem], fact: _Fact, item: BriefItem) -> BriefItem:
+    listed[id(fact)] = item
+    return item
+
+
+def _timeline(facts: list[_Fact], citer: _Citer, listed: dict[int, BriefItem] | None = None) -> list[BriefItem]:
+    """Dated facts in date order; two sources dating one event alike make one entry. A fact that
+    already has its bullet in another section is not repeated here: its bullet gets the date."""
+    listed = listed or {}
+    entries: list[tuple[DateMention, list[EvidenceSentence], list[_Fact]]] = []
     for fact in facts:
         # a sentence dating two events ("visit in November, the first since 2003") is placed by each
         for mention in (d for d in fact.dates if d.year or d.month):
-            same = next((e for e in entries if _same_event(e, mention, fact)), None)
+            same = next((e for e in entries if _same_event(e[:2], mention, fact)), None)
             if same is None:
-                entries.append((mention, list(fact.members)))
+                entries.append((mention, list(fact.members), [fact]))
             else:
                 if mention.year and not same[0].year:  # the dated report places it
-                    entries[entries.index(same)] = (mention, same[1])
+                    entries[entries.index(same)] = (mention, same[1], same[2])
+                    same = entries[entries.index((mention, same[1], same[2]))]
                 same[1].extend(m for m in fact.members if m not in same[1])
+                same[2].append(fact)
     entries.sort(key=lambda e: e[0].sort_key)
     items = []
-    for mention, members in entries:
+    for mention, members, sources in entries:
         note = ""
         if mention.resolved_from:
             note = f'"{mention.text}" read against the article date {mention.resolved_from}'
+        bullet = next((listed[id(f)] for f in sources if id(f) in listed), None)
+        if bullet is not None:
+            dated = f"dated {mention.label}" + (f"; {note}" if note else "")
+            bullet.note = f"{bullet.note}; {dated}" if bullet.note else dated
+            continue
         items.append(BriefItem(text=members[0].text, citations=citer.cite(members), group=mention.label, note=note))
     return items
 
