@@ -147,6 +147,19 @@ def _kind(core: str) -> str:
     return "open"
 
 
+_COMPARE_WORDS = {"agre", "disagre", "differ", "differ", "differ", "report", "sourc", "articl", "outlet", "compar",
+                  "same", "consist", "inconsist", "contradict", "similar", "alik", "chang", "account", "stori", "version"}  # fmt: skip
+
+
+def names_nothing_to_compare(question: Question) -> bool:
+    """"How do the two reports differ?": a compare question with no topic of its own."""
+    from retrieval.terms import query_terms
+
+    if question.kind != "compare":
+        return False
+    return not [t for t in query_terms(question.core) if t not in _COMPARE_WORDS and not t.isdigit()]
+
+
 def attributed_outlets(text: str, certain_only: bool = False) -> list[str]:
     """Outlet names the question attributes statements to, as written ("The Wall Street Journal")."""
     found: list[str] = []

@@ -7,7 +7,9 @@ import logging
 import time
 from typing import Callable, Protocol
 
-from briefbot.answer import Answer
+from briefbot.answer import Answer, AnswerSentence
+from briefbot.compose import refusal
+from briefbot.question import names_nothing_to_compare, read_question
 from briefbot.brief import Brief, BriefBuilder
 from briefbot.compose import OfflineComposer
 from briefbot.errors import InvalidQuestion
@@ -92,7 +94,9 @@ class BriefingService:
         t1 = time.perf_counter()
         timings["retrieve"] = (t1 - t0) * 1000
         answer = self.composer.compose(standalone, passages)
-        if answer.refused and context and standalone == question:
+        if answer.refused and names_nothing_to_compare(read_question(standalone)):
+            answer = self._differences(question, context) or answer
+        elif answer.refused and context and standalone == question:
             # a full question in a thread ("what are the open items?" under a brief) that the
             # sources do not answer on its own: asked again on the thread's topic
             on_topic = f"{question} (on: {context})"
@@ -111,6 +115,22 @@ class BriefingService:
         answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         answer.freshness = _joined(self._left_out(filters), self._freshness(answer))
         return answer
+
+    def _differences(self, question: str, context: str | None) -> Answer | None:
+        """"How do the two reports differ?" names no topic: the differences the brief finds on the
+        thread's topic; without one, a refusal saying what to ask."""
+        if not context:
+            return refusal(question, [], reason=(
+                'The question names nothing to compare: ask about a topic, e.g. "Do the two sources agree '
+                'on who signed the plan?"'))  # fmt: skip
+        brief, _ = self.briefs.build_with_evidence(context)
+        items = [] if brief.empty else brief.section("differences").items
+        items = sorted(items, key=lambda i: len({c.source_id for c in i.citations}) < 2)  # two sources first
+        if not items:
+            return refusal(question, [], reason=f"The sources on {context} do not differ in anything briefbot can find.")
+        sentences = [AnswerSentence(text=i.text, citations=i.citations) for i in items[: self.composer.max_sentences]]
+        used = {c.number for s in sentences for c in s.citations}
+        return Answer(question=question, sentences=sentences, sources=[s for s in brief.sources if s.number in used])
 
     def _freshness(self, answer: Answer) -> str:
         if answer.refused:

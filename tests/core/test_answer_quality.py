@@ -129,3 +129,16 @@ def test_a_date_filter_says_it_left_undated_sources_out(seed_service):
 
     answer = seed_service.ask("Who signed the action plan?", filters=SearchFilters(since="2025-09-01"))
     assert "1 undated source left out by the date filter." in answer.freshness
+
+
+def test_how_the_reports_differ_is_answered_from_both_sources_on_the_threads_topic(seed_service):
+    answer = seed_service.ask("How do the two reports differ?", context="President Tokayev's visit to Pakistan")
+    assert not answer.refused
+    first = answer.sentences[0]
+    assert len({c.source_id for c in first.citations}) == 2, first.text
+    assert "commerce" in first.text and "trade paths" in first.text
+
+
+def test_a_compare_question_without_a_topic_says_what_to_ask(seed_service):
+    answer = seed_service.ask("How do the two reports differ?")
+    assert answer.refused and "names nothing to compare" in answer.text
