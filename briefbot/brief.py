@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from pydantic import BaseModel, Field
 
@@ -316,43 +317,53 @@ def _listed(listed: dict[int, BriefItem], fact: _Fact, item: BriefItem) -> Brief
     return item
 
 
+@dataclass
+class _Event:
+    """One timeline entry: a date and the reports that give it."""
+
+    mention: DateMention
+    members: list[EvidenceSentence]
+    facts: list[_Fact]
+
+
 def _timeline(facts: list[_Fact], citer: _Citer, listed: dict[int, BriefItem] | None = None) -> list[BriefItem]:
     """Dated facts in date order; two sources dating one event alike make one entry. A fact that
     already has its bullet in another section is not repeated here: its bullet gets the date."""
     listed = listed or {}
-    entries: list[tuple[DateMention, list[EvidenceSentence], list[_Fact]]] = []
+    events: list[_Event] = []
     for fact in facts:
         # a sentence dating two events ("visit in November, the first since 2003") is placed by each
         for mention in (d for d in fact.dates if d.year or d.month):
-            same = next((e for e in entries if _same_event(e[:2], mention, fact)), None)
+            same = next((e for e in events if _same_event(e, mention, fact)), None)
             if same is None:
-                entries.append((mention, list(fact.members), [fact]))
-            else:
-                if mention.year and not same[0].year:  # the dated report places it
-                    entries[entries.index(same)] = (mention, same[1], same[2])
-                    same = entries[entries.index((mention, same[1], same[2]))]
-                same[1].extend(m for m in fact.members if m not in same[1])
-                same[2].append(fact)
-    entries.sort(key=lambda e: e[0].sort_key)
+                events.append(_Event(mention, list(fact.members), [fact]))
+                continue
+            if mention.year and not same.mention.year:  # the dated report places it
+                same.mention = mention
+            same.members.extend(m for m in fact.members if m not in same.members)
+            same.facts.append(fact)
+    events.sort(key=lambda e: e.mention.sort_key)
     items = []
-    for mention, members, sources in entries:
+    for event in events:
+        mention = event.mention
         note = ""
         if mention.resolved_from:
             note = f'"{mention.text}" read against the article date {mention.resolved_from}'
-        bullet = next((listed[id(f)] for f in sources if id(f) in listed), None)
+        bullet = next((listed[id(f)] for f in event.facts if id(f) in listed), None)
         if bullet is not None:
             dated = f"dated {mention.label}" + (f"; {note}" if note else "")
             bullet.note = f"{bullet.note}; {dated}" if bullet.note else dated
             continue
-        items.append(BriefItem(text=members[0].text, citations=citer.cite(members), group=mention.label, note=note))
+        items.append(BriefItem(text=event.members[0].text, citations=citer.cite(event.members), group=mention.label,
+                               note=note))  # fmt: skip
     return items
 
 
-def _same_event(entry: tuple[DateMention, list[EvidenceSentence]], mention: DateMention, fact: _Fact) -> bool:
-    known, members = entry
+def _same_event(event: _Event, mention: DateMention, fact: _Fact) -> bool:
+    known = event.mention
     if known.month != mention.month or (known.year and mention.year and known.year != mention.year):
         return False
-    lead = members[0]
+    lead = event.members[0]
     return lead.vector is not None and fact.lead.vector is not None and float(lead.vector @ fact.lead.vector) >= 0.6
 
 
@@ -379,8 +390,6 @@ def _named_differently(facts: list[_Fact], citer: _Citer, run: int = 3) -> list[
     """Two sources saying the same thing and then naming it differently: "ministers of
     communications, railways and trade paths" [1] against "ministers of communications, railways,
     and commerce" [2]. Found by a shared run of at least `run` words followed by different ones."""
-    from difflib import SequenceMatcher
-
     leads = [f.lead for f in facts]
     out: list[BriefItem] = []
     for i, a in enumerate(leads):
