@@ -18,9 +18,20 @@ from briefbot.evidence import (
     near_duplicate,
     sentences_of,
 )
-from briefbot.dates import find_dates
+from briefbot.dates import find_dates, parse_iso
 from briefbot.grounding import GroundingGuard
-from briefbot.lead import Lead, clause, date_lead, entity_lead, figure_lead, list_lead, names_in, plain_lead, yes_no_lead
+from briefbot.lead import (
+    Lead,
+    clause,
+    date_lead,
+    entity_lead,
+    figure_lead,
+    list_lead,
+    lower_first,
+    names_in,
+    plain_lead,
+    yes_no_lead,
+)
 from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
 from retrieval.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
@@ -78,7 +89,8 @@ class OfflineComposer:
                     s.score += self.t.forward_bonus
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
         floor = max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio)
-        lead = self.lead(q, ranked, floor)
+        qterms = frozenset(query_terms(question))
+        lead = self.lead(q, ranked, floor, qterms)
         if lead is None:  # a figure was asked for and the sources give none
             return self.partial(q, ranked, passages) or refusal(question, passages)
         limit = self.max_sentences if q.kind in _BROAD else min(self.max_sentences, 3)
@@ -87,7 +99,6 @@ class OfflineComposer:
         chosen = select(ranked, limit, floor, first=lead.evidence)
         if q.kind == "compare":  # "do the sources agree / how do they differ": the other source's own words
             chosen = _with_another_source(chosen, ranked, limit, floor * 0.8)
-        qterms = frozenset(query_terms(question))
         support = [clause(s, "", qterms) if not s.also else s for s in chosen[1:]]
         answer = answer_from(question, [chosen[0]] + order_readably(support))
         answer.sentences[0].text = lead.text
@@ -110,8 +121,7 @@ class OfflineComposer:
         exactly that (every term of the question in it): say which part is missing, then what the
         sources do say, cited. None when no sentence is that close (then a plain refusal)."""
         asked = indirect(q)
-        wanted = set(query_terms(subject_of(q))) | set(query_terms(q.core))
-        wanted -= {"mani", "much", "number", "amount", "figur"}
+        wanted = set(query_terms(q.core)) - {"number", "amount", "figur"}
         if not asked or not wanted:
             return None
         best = next((s for s in ranked[:5] if all(match(t, s) >= 0.7 for t in wanted)), None)
@@ -119,7 +129,7 @@ class OfflineComposer:
             return None
         span = clause(best, "", frozenset(wanted))
         answer = answer_from(q.text, [span])
-        answer.sentences[0].text = f"The sources don't say {asked}; they say: {_lower(span.text)}"
+        answer.sentences[0].text = f"The sources don't say {asked}; they say: {lower_first(span.text)}"
         return self.checked(answer, passages)
 
     def answerable(self, question: str, best: EvidenceSentence) -> bool:
@@ -151,8 +161,7 @@ class OfflineComposer:
             return f"The sources don't mention {_join(unknown)}."
         return ""
 
-    def lead(self, q: Question, ranked: list[EvidenceSentence], floor: float) -> Lead | None:
-        qterms = frozenset(query_terms(q.text))
+    def lead(self, q: Question, ranked: list[EvidenceSentence], floor: float, qterms: frozenset[str]) -> Lead | None:
         if q.wants_entity:
             outlets = self.scorer.vocabulary().outlets
             found = entity_lead(q, ranked, floor, [*q.outlets, *outlets], qterms)
@@ -196,7 +205,7 @@ class OfflineComposer:
         span = clause(a, "", qterms)
         span.also = [b] if b.source_id != a.source_id else []
         # the two dates are the sources' (listed with them); the lead keeps to the span's words
-        return Lead(f"{said}: {_lower(span.text)}", span, said)
+        return Lead(f"{said}: {lower_first(span.text)}", span, said)
 
     def _best_for(self, text: str, pool: list[EvidenceSentence], dated: bool = False) -> EvidenceSentence | None:
         """The sentence that best reports `text` (with `dated`, one that dates it if any is close)."""
@@ -243,16 +252,8 @@ def event_day(s: EvidenceSentence) -> tuple[int, ...]:
     if mentions:
         m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
         return tuple(part for part in (m.year, m.month, m.day) if part)
-    published = s.passage.meta.published
-    if re.match(r"\d{4}-\d\d-\d\d", published):
-        return (int(published[:4]), int(published[5:7]), int(published[8:10]))
-    return ()
-
-
-
-def _lower(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    return text[0].lower() + text[1:] if first.lower() in ("the", "a", "an") else text
+    day = parse_iso(s.passage.meta.published)
+    return (day.year, day.month, day.day) if day else ()
 
 
 # Kinds whose answer is a summary or a list: lead plus up to three supporting sentences. Others (a

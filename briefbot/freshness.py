@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from briefbot.answer import SourceRef
+from typing import Iterable
+
+from briefbot.answer import CitedText, SourceRef
 from briefbot.dates import find_dates, parse_iso
 from briefbot.evidence import FORWARD_LOOKING
 
@@ -22,7 +24,7 @@ def freshness_note(sources: list[SourceRef], statements: list[tuple[str, str]], 
     if not sources:
         return ""
     days = sorted(d for d in (parse_iso(s.published) for s in sources) if d is not None)
-    undated = sum(1 for s in sources if not parse_iso(s.published))
+    undated = len(sources) - len(days)
     if not days:
         age = "The sources are undated."
     else:
@@ -45,3 +47,10 @@ def freshness_note(sources: list[SourceRef], statements: list[tuple[str, str]], 
         age = age.rstrip(".") + f"; what they announce for {when} may have happened since: check for newer reports."
     return age
 
+
+def freshness_of(sources: list[SourceRef], cited: Iterable[CitedText], today: dt.date) -> str:
+    """freshness_note for an answer's sentences or a brief's items: each quote read against the
+    date of the article it cites."""
+    dates = {s.number: s.published for s in sources}
+    statements = [(c.quote, dates.get(c.number, "")) for text in cited for c in text.citations]
+    return freshness_note(sources, statements, today)

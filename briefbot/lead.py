@@ -27,7 +27,7 @@ _NOT_NAMES = {
     "the", "a", "an", "but", "and", "or", "in", "on", "at", "for", "as", "it", "he", "she", "they", "we", "i",
     "this", "that", "these", "those", "his", "her", "their", "its", "there", "here", "after", "before", "while",
     "when", "if", "then", "so", "yet", "also", "however", "meanwhile", "still", "now", "today", "yesterday",
-    "tomorrow", "last", "next", "this", "mr", "mrs", "ms", "dr", "sir", "according", "read", "more", "related",
+    "tomorrow", "last", "next", "mr", "mrs", "ms", "dr", "sir", "according", "read", "more", "related",
     "photo", "image", "video", "getty", "images", "ap", "reuters", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
     "september", "october", "november", "december", "one", "two", "three", "first", "second", "new", "some",
@@ -188,7 +188,7 @@ def entity_lead(question: Question, ranked: list[EvidenceSentence], floor: float
         return None
     span = clause(holder, name, qterms)
     opening = " ".join(span.text.split()[:12]).lower()
-    text = span.text if name.lower() in opening else f"{name}: {_lower_first(span.text)}"
+    text = span.text if name.lower() in opening else f"{name}: {lower_first(span.text)}"
     return Lead(text, span, name)
 
 
@@ -200,7 +200,7 @@ def date_lead(ranked: list[EvidenceSentence], floor: float, qterms: frozenset[st
     for s in ranked[:12]:
         if s.score < floor:
             break
-        mentions = [m for m in find_dates(s.text, s.passage.meta.published)]
+        mentions = find_dates(s.text, s.passage.meta.published)
         if mentions:
             best = max(mentions, key=lambda m: (m.year is not None, m.day is not None, m.month is not None))
             dated.append((s, best))
@@ -211,7 +211,7 @@ def date_lead(ranked: list[EvidenceSentence], floor: float, qterms: frozenset[st
         s, mention = next(((e, m) for e, m in dated if m.year is not None), dated[0])
     span = clause(s, mention.text, qterms)
     if mention.resolved_from:  # "on Tuesday" in a report dated 2025-09-10 -> 2025-09-09
-        return Lead(f"{mention.label}: {_lower_first(span.text)}", span, mention.label)
+        return Lead(f"{mention.label}: {lower_first(span.text)}", span, mention.label)
     return Lead(span.text, span, mention.label)
 
 
@@ -250,7 +250,7 @@ def yes_no_lead(question: Question, ranked: list[EvidenceSentence], qterms: froz
         said = "No"
     elif _ASSERTS_NEGATION.search(question.core) and not any(_NEGATED.search(s.text) for s in ranked[:2]):
         said = "No"
-    return Lead(f"{said}: {_lower_first(best.text)}", best, said)
+    return Lead(f"{said}: {lower_first(best.text)}", best, said)
 
 
 _LIST_SEPARATOR = re.compile(r",\s|\sand\s|;\s")
@@ -274,9 +274,10 @@ def _is_year(text: str) -> bool:
     return bool(re.fullmatch(r"(?:19|20)\d\d", text.strip()))
 
 
-def _lower_first(text: str) -> str:
-    """"The trial started" -> "the trial started"; names and acronyms ("FTX", "Google") stay."""
+def lower_first(text: str) -> str:
+    """"The trial started" -> "the trial started", to follow a prefix ("Yes: the trial..."); names
+    and acronyms ("FTX", "Google") stay."""
     first = text.split(" ", 1)[0]
-    if len(first) > 1 and first[1:].islower() and first.lower() in STOPWORDS | {"the", "a", "an"}:
+    if len(first) > 1 and first[1:].islower() and first.lower() in STOPWORDS:
         return text[0].lower() + text[1:]
     return text

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.terms import query_terms
+
 _AUX = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
         "would", "should", "shall", "may", "might", "must"}  # fmt: skip
 _BE = {"is", "are", "was", "were"}
@@ -107,8 +109,9 @@ def read_question(text: str) -> Question:
     text = " ".join(text.split())
     core = _LEAD_IN.sub("", text, count=1).strip()
     core = re.sub(r"^and\s+", "", core, flags=re.I)
-    return Question(text=text, core=core, kind=_kind(core), outlets=tuple(attributed_outlets(text)),
-                    certain_outlets=tuple(attributed_outlets(text, certain_only=True)))  # fmt: skip
+    attributed = _attributions(text)
+    return Question(text=text, core=core, kind=_kind(core), outlets=tuple(dict.fromkeys(n for n, _ in attributed)),
+                    certain_outlets=tuple(dict.fromkeys(n for n, certain in attributed if certain)))  # fmt: skip
 
 
 def _kind(core: str) -> str:
@@ -147,14 +150,12 @@ def _kind(core: str) -> str:
     return "open"
 
 
-_COMPARE_WORDS = {"agre", "disagre", "differ", "differ", "differ", "report", "sourc", "articl", "outlet", "compar",
-                  "same", "consist", "inconsist", "contradict", "similar", "alik", "chang", "account", "stori", "version"}  # fmt: skip
+_COMPARE_WORDS = {"agre", "disagre", "differ", "report", "sourc", "articl", "outlet", "compar", "same", "consist",
+                  "inconsist", "contradict", "similar", "alik", "chang", "account", "stori", "version"}  # fmt: skip
 
 
 def names_nothing_to_compare(question: Question) -> bool:
     """"How do the two reports differ?": a compare question with no topic of its own."""
-    from retrieval.terms import query_terms
-
     if question.kind != "compare":
         return False
     return not [t for t in query_terms(question.core) if t not in _COMPARE_WORDS and not t.isdigit()]
@@ -162,22 +163,26 @@ def names_nothing_to_compare(question: Question) -> bool:
 
 def attributed_outlets(text: str, certain_only: bool = False) -> list[str]:
     """Outlet names the question attributes statements to, as written ("The Wall Street Journal")."""
-    found: list[str] = []
-    patterns = _ATTRIBUTION[:_CERTAIN] if certain_only else _ATTRIBUTION
-    matches = [m for pattern in patterns for m in pattern.finditer(text)]
-    for m in list(matches):
+    return list(dict.fromkeys(name for name, certain in _attributions(text) if certain or not certain_only))
+
+
+def _attributions(text: str) -> list[tuple[str, bool]]:
+    """(outlet name, named for certain) for each attribution in the text, in pattern order."""
+    matches = [(m, i < _CERTAIN) for i, pattern in enumerate(_ATTRIBUTION) for m in pattern.finditer(text)]
+    for m, certain in list(matches):
         if m.end("n") == m.end():  # the name ends the phrase: "according to Fortune and Reuters"
             more = _AND_NAME.match(text, m.end())
             if more and not pattern_kind_follows(text, more.end()):
-                matches.append(more)
-    for m in matches:
+                matches.append((more, certain))
+    found: list[tuple[str, bool]] = []
+    for m, certain in matches:
         if _inside_quotation(text, m.start("n")) or _quoted_person(text, m):
             continue
         name = re.sub(r"['’]s?$", "", m.group("n").strip(" '\"‘’“”")).strip()
         for part in re.split(r"\s+and\s+|,\s*", name):
             part = part.strip(" '\"‘’“”")
-            if part and not _NOT_OUTLET.match(part) and part not in found:
-                found.append(part)
+            if part and not _NOT_OUTLET.match(part):
+                found.append((part, certain))
     return found
 
 
@@ -224,7 +229,7 @@ def outlet_known(name: str, outlets: list[str]) -> bool:
     return False
 
 
-def subject_of(question: Question) -> str:  # noqa: C901
+def subject_of(question: Question) -> str:
     """What the question is about, as a noun phrase for a refusal ("bilateral trade")."""
     low = question.core.rstrip("?.! ").strip()
     stripped = re.sub(

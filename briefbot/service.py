@@ -8,13 +8,12 @@ import time
 from typing import Callable, Protocol
 
 from briefbot.answer import Answer, AnswerSentence
-from briefbot.compose import refusal
-from briefbot.question import names_nothing_to_compare, read_question
 from briefbot.brief import Brief, BriefBuilder
-from briefbot.compose import OfflineComposer
+from briefbot.compose import OfflineComposer, refusal
 from briefbot.errors import InvalidQuestion
 from briefbot.followup import resolve_follow_up
-from briefbot.freshness import freshness_note
+from briefbot.freshness import freshness_of
+from briefbot.question import names_nothing_to_compare, read_question
 from retrieval.ingest import Ingestor
 from retrieval.search import HybridRetriever
 from retrieval.store import ChunkStore, SourceSummary
@@ -135,15 +134,13 @@ class BriefingService:
     def _freshness(self, answer: Answer) -> str:
         if answer.refused:
             return ""
-        dates = {s.number: s.published for s in answer.sources}
-        statements = [(c.quote, dates.get(c.number, "")) for s in answer.sentences for c in s.citations]
-        return freshness_note(answer.sources, statements, self.today())
+        return freshness_of(answer.sources, answer.sentences, self.today())
 
     def _left_out(self, filters: SearchFilters | None) -> str:
         """A date filter cannot place undated articles: say how many it left out, never drop them silently."""
         if not filters or not (filters.since or filters.until):
             return ""
-        undated = {p.meta.source_id for p in self.retriever.lexical().passages if not p.meta.published}
+        undated = {p.meta.source_id for p in self.retriever.current().passages if not p.meta.published}
         if not undated:
             return ""
         n = len(undated)
@@ -161,12 +158,8 @@ class BriefingService:
         timings["total"] = (time.perf_counter() - started) * 1000
         brief.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         if not brief.empty:
-            dates = {s.number: s.published for s in brief.sources}
-            statements = [
-                (c.quote, dates.get(c.number, "")) for section in brief.sections for item in section.items
-                for c in item.citations
-            ]  # fmt: skip
-            brief.freshness = freshness_note(brief.sources, statements, self.today())
+            items = [item for section in brief.sections for item in section.items]
+            brief.freshness = freshness_of(brief.sources, items, self.today())
         return brief
 
     def sources(self) -> list[SourceSummary]:
