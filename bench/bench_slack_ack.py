@@ -17,8 +17,12 @@ questions beyond it are told "busy": the bench then counts answers and "busy" no
 `--burst` sends all the requests at once, as mentions, from one asyncio loop (hundreds of sender
 threads in the bot's own process would mostly measure their fight for the GIL). `--http-only`
 measures the server alone: bursts to a Bolt app whose listener does nothing.
+`--process` runs the bot as production does, a `briefbot serve` process of its own (HTTP mode,
+`BRIEFBOT_SLACK_QUEUE_LIMIT` from --queue-limit), while this process plays Slack: the fake Web API,
+the signed burst and the slow clients. Threads are then the serve process's own (/proc).
 
     .venv/bin/python bench/bench_slack_ack.py --burst --requests 300 --slow-clients 150 --queue-limit 200
+    .venv/bin/python bench/bench_slack_ack.py --process --requests 300 --slow-clients 150 --queue-limit 200
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -176,6 +182,83 @@ def http_only(n: int, runs: int = 3) -> int:
     return 0
 
 
+def serve_threads(pid: int) -> int:
+    """Threads of a process, from /proc (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:")), 0)
+
+
+def process_mode(args, n: int) -> int:
+    """The bot in a `briefbot serve` process of its own; Slack (the fake API, the burst, the slow
+    clients) played from this one."""
+    from types import SimpleNamespace
+
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=BOT_TOKEN) as fake:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "SLACK_", "OPENAI_"))}
+        env.update(
+            BRIEFBOT_DATA_DIR=tmp, BRIEFBOT_SOURCES_DIR=str(args.sources), BRIEFBOT_SLACK_BOT_TOKEN=BOT_TOKEN,
+            BRIEFBOT_SLACK_SIGNING_SECRET=SIGNING_SECRET, BRIEFBOT_SLACK_API_URL=fake.api_url,
+            BRIEFBOT_SLACK_QUEUE_LIMIT=str(args.queue_limit or n + 10), BRIEFBOT_LOG_LEVEL="WARNING",
+            PYTHONPATH=str(PROJECT_ROOT),
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        bot = subprocess.Popen([sys.executable, "-m", "briefbot.cli", "serve", "--port", str(port)], env=env,
+                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        log_lines: list[str] = []
+        threading.Thread(target=lambda: log_lines.extend(line.rstrip() for line in bot.stdout), daemon=True,
+                         name="bench-log").start()  # fmt: skip
+        while not any("listening on" in line for line in log_lines):
+            if bot.poll() is not None or time.perf_counter() - t0 > 600:
+                print("briefbot serve did not start:\n" + "\n".join(log_lines[-20:]), file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        try:
+            slack = SlackSender(SimpleNamespace(port=port, events_path="/slack/events"), fake)
+            slack.mention("warm-up question about the action plan")
+            fake.wait_calls("chat.update", 1, timeout=300)
+            print(f"briefbot serve ready in {time.perf_counter() - t0:.1f}s (pid {bot.pid})", file=sys.stderr)
+            threads_before = serve_threads(bot.pid)
+            slow = SlowClients(port, min(args.slow_clients, 1000), args.drip_seconds).start() if args.slow_clients else None
+            peak = [threads_before]
+            sampling = threading.Event()
+
+            def sample() -> None:
+                while not sampling.wait(0.1):
+                    peak[0] = max(peak[0], serve_threads(bot.pid))
+
+            sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
+            sampler.start()
+            if slow:
+                time.sleep(min(args.drip_seconds, 12.0))
+            started = time.perf_counter()
+            acks, failed = burst(port, fake, n)
+            sent = time.perf_counter() - started
+
+            def settled(f: FakeSlack) -> bool:
+                busy = sum(1 for c in f.calls() if "is busy" in str(c.params.get("text", "")))
+                return len(f.calls("chat.update")) - 1 + busy >= n
+
+            answered = bool(fake.wait_for(settled, timeout=600))
+            all_done = time.perf_counter() - started
+            sampling.set()
+            sampler.join(5)
+            cut = slow.cut if slow else 0
+            if slow:
+                slow.stop()
+        finally:
+            bot.terminate()
+            bot.wait(60)
+        updates = len(fake.calls("chat.update")) - 1  # the warm-up's answer is not counted
+        busy = sum(1 for c in fake.calls() if "is busy" in str(c.params.get("text", "")))
+    return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak[0])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200)
@@ -187,10 +270,14 @@ def main() -> int:
     ap.add_argument("--queue-limit", type=int, default=None, help="the bot's queue limit (default: above --requests)")
     ap.add_argument("--burst", action="store_true", help="all requests at once, as mentions, from one asyncio loop")
     ap.add_argument("--http-only", action="store_true", help="the HTTP layer alone (no-op listener), bursts only")
+    ap.add_argument("--process", action="store_true", help="the bot in a `briefbot serve` process; bursts only")
     args = ap.parse_args()
     n = max(1, min(args.requests, 5000))
     if args.http_only:
         return http_only(n)
+    if args.process:
+        args.burst = True
+        return process_mode(args, n)
 
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=BOT_TOKEN) as fake:
         settings = Settings(
@@ -254,7 +341,10 @@ def main() -> int:
             slow.stop()
         server.stop()
         answerer.shutdown(timeout=10)
+    return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak[0])
 
+
+def report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, threads_peak) -> int:
     figures = {
         "requests": n,
         "concurrency": n if args.burst else args.concurrency,
@@ -273,7 +363,7 @@ def main() -> int:
         "slow_clients": args.slow_clients,
         "slow_clients_cut_off": cut,
         "bot_threads_before": threads_before,
-        "bot_threads_peak": peak[0],
+        "bot_threads_peak": threads_peak,
     }
     print(
         f"ack latency over {n} signed requests ({'all at once' if args.burst else f'{args.concurrency} concurrent'}): "
@@ -284,7 +374,7 @@ def main() -> int:
         print("  " + line)
     print(f"answers posted: {updates}/{n} in {figures['answer_seconds_total']} s (acks sent in {figures['send_seconds']} s); "
           f"{busy} told busy")
-    print(f"bot threads: {threads_before} before, peak {peak[0]}; slow clients: {args.slow_clients}, "
+    print(f"bot threads: {threads_before} before, peak {threads_peak}; slow clients: {args.slow_clients}, "
           f"cut off {cut} times")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

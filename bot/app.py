@@ -75,7 +75,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
     client = client or build_client(settings)
     feedback = FeedbackStore(settings.feedback_file)
     bot = Bot(
-        answerer=Answerer(service, feedback, workers=ANSWER_WORKERS),
+        answerer=Answerer(service, feedback, workers=ANSWER_WORKERS, max_pending=settings.slack_queue_limit),
         feedback=feedback,
         seen=SeenKeys(),
         access=Access(frozenset(settings.slack_allowed_channels), frozenset(settings.slack_allowed_users)),

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     slack_ephemeral: bool = False
     slack_host: str = "127.0.0.1"  # HTTP mode listens here; put a TLS proxy in front
     slack_port: int = 3000
+    slack_queue_limit: int = Field(default=200, ge=1)  # questions taken but not yet answered; more are told "busy"
     feedback_path: Path | None = None  # default: <data_dir>/feedback.sqlite3
 
     log_level: str = "INFO"

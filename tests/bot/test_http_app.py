@@ -389,3 +389,37 @@ def test_an_ask_that_outlives_its_response_url_is_answered_with_the_bot_token_an
     assert "Slack no longer takes replies to your /ask" in note["text"]
     assert "Nurtleu" in all_text(answer["blocks"]) and "[1]" in all_text(answer["blocks"])
     assert not fake_slack.calls("chat.postMessage")  # still only for the asker
+
+
+def test_questions_beyond_the_queue_limit_are_told_busy_and_the_rest_answered(tmp_path, fake_slack, bot_service):
+    import threading
+
+    from bot.answering import BUSY
+
+    release = threading.Event()
+
+    class HeldService:  # the real service, held until the queue has filled up
+        def ask(self, question, **kw):
+            release.wait(60)
+            return bot_service.ask(question, **kw)
+
+        def __getattr__(self, name):
+            return getattr(bot_service, name)
+
+    running = start_bot(bot_settings(tmp_path, fake_slack, slack_queue_limit=2), HeldService(), fake_slack)
+    try:
+        replies = [running.slack.mention("Who signed the action plan?", channel=f"C0Q{i}")[0] for i in range(4)]
+        assert all(r.status == 200 for r in replies)  # every mention acked at once
+        def told_busy(s):
+            calls = [c for c in s.calls() if BUSY in str(c.params.get("text", ""))]
+            return calls if len(calls) >= 2 else None
+
+        busy = fake_slack.wait_for(told_busy, 30)
+        release.set()
+        running.idle(120)
+    finally:
+        release.set()
+        stop_bot(running)
+    assert sorted(c.params["channel"] for c in busy) == ["C0Q2", "C0Q3"]
+    answered = sorted(c.params["channel"] for c in fake_slack.calls("chat.update"))
+    assert answered == ["C0Q0", "C0Q1"]
