@@ -26,4 +26,12 @@ class StoreBusy(StoreError):
 
 
 class GeneratorUnavailable(BriefbotError):
-    """The language model could not produce a usable answer (timeout, rate limit, bad output)."""
+    """The language model gave no usable answer (timeout, rate limit, bad or unsupported output).
+
+    `reason` is short and fit to show a person; `note` is what the user reads above the offline
+    answer given instead."""
+
+    def __init__(self, reason: str, *, note: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.note = note or f"The language model was unavailable ({reason}); this is the offline summary."

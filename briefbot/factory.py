@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from briefbot.brief import BriefBuilder
+from briefbot.chat_model import ChatModel
 from briefbot.compose import OfflineComposer
 from briefbot.errors import StoreError
 from briefbot.evidence import SentenceScorer
@@ -38,10 +39,12 @@ def build_service(
     *,
     embedder: Embedder | None = None,
     generator: Generator | None = None,
+    chat_model: ChatModel | None = None,
     ingest_if_empty: bool = True,
     check_model: bool = True,
 ) -> BriefingService:
-    """check_model=False opens a store built with another embedding model (to rebuild it)."""
+    """The service the settings describe. `chat_model` answers through that model (else through
+    the OpenAI-compatible endpoint when a key is configured, else offline only); check_model=False opens a store built with another embedding model (to rebuild it)."""
     embedder = embedder or MiniLMEmbedder(
         batch_size=settings.embedding_batch_size,
         backend=settings.embedding_backend,
@@ -63,10 +66,10 @@ def build_service(
         max_file_bytes=settings.max_file_bytes,
         lock_path=lock_path,
     )
-    if generator is None and settings.llm_configured:
+    if generator is None and (chat_model is not None or settings.llm_configured):
         from briefbot.llm import build_generator
 
-        generator = build_generator(settings, embedder)
+        generator = build_generator(settings, embedder, chat_model)
     service = BriefingService(
         store=store,
         retriever=retriever,

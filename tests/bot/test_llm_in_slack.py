@@ -11,8 +11,9 @@ from bot.render import all_text
 from briefbot.factory import build_service
 from tests.bot.conftest import bot_settings, start_bot, stop_bot
 from tests.conftest import KNOWN_SECRETS, make_settings
-from tests.core.test_llm import API_KEY, GOOD, GOOD_AT, answering, source_number
+from tests.core.test_llm import API_KEY, answering
 from tests.fakes.openai_server import FakeOpenAI, hang, reply
+from tests.support.llm_sources import GOOD, GOOD_AT, source_number
 
 KNOWN_SECRETS.add(API_KEY)
 
@@ -69,8 +70,8 @@ def test_a_hanging_model_still_gets_the_official_an_answer(llm_bot):
 
 def test_a_model_that_obeys_a_planted_mention_pings_nobody(llm_bot):
     def obey(received):
-        hostile = source_number(received, "night fishing")
-        good = source_number(received, GOOD_AT)
+        hostile = source_number(received.prompt, "night fishing")
+        good = source_number(received.prompt, GOOD_AT)
         return reply(
             f"<!channel> <@U123> see <http://x|click> [{hostile}]. {GOOD} [{good}]. "
             f"The Velmora harbour authority announced a ban on night fishing [{hostile}]."
