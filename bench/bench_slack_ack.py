@@ -47,8 +47,8 @@ from bot.app import create_app  # noqa: E402
 from bot.httpserver import SlackHTTPServer  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, SlackSender, sign  # noqa: E402
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack  # noqa: E402
+from tests.support.slack_sender import BOT_TOKEN, SIGNING_SECRET, SlackSender, sign  # noqa: E402
 
 QUESTIONS = [
     "Who signed the action plan?",

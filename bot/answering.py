@@ -18,7 +18,7 @@ from bot.delivery import BRIEF_ERROR, GENERIC_ERROR, Target
 from bot.feedback import FeedbackStore
 from bot.journal import Journal
 from briefbot.answer import Answer
-from briefbot.errors import BriefbotError
+from briefbot.errors import EXPECTED_ERRORS
 
 if TYPE_CHECKING:
     from briefbot.brief import Brief
@@ -147,7 +147,7 @@ class Answerer:
                 answer.id, job.channel, "refused" if answer.refused else answer.mode, len(answer.sentences),
                 answer.timings_ms.get("total", 0.0),
             )
-        except BriefbotError as exc:
+        except EXPECTED_ERRORS as exc:
             log.info("question from %s not answered: %s", job.user, exc)
             _quietly(job.target.fail, str(exc))
         except Exception:
@@ -166,7 +166,7 @@ class Answerer:
                 brief.id, job.channel, "nothing in the sources" if brief.empty else brief.mode,
                 sum(len(s.items) for s in brief.sections), len(brief.sources), brief.timings_ms.get("total", 0.0),
             )
-        except BriefbotError as exc:
+        except EXPECTED_ERRORS as exc:
             log.info("brief for %s not made: %s", job.user, exc)
             _quietly(job.target.fail, str(exc))
         except Exception:

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.answering import AnswerService
 from bot.app import create_app, secret_value
 from bot.httpserver import EVENTS_PATH, SlackHTTPServer
-from briefbot.errors import BriefbotError
+from briefbot.errors import EXPECTED_ERRORS
 from briefbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def serve(
     socket_mode = bool(secret_value(settings.slack_app_token))
     try:
         service = service_factory()
-    except BriefbotError as exc:
+    except EXPECTED_ERRORS as exc:
         print(f"briefbot serve: {exc}", file=out)
         return 1
     try:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from briefbot.answer import Answer
-from briefbot.errors import BriefbotError, InvalidQuestion
+from briefbot.errors import EXPECTED_ERRORS, InvalidQuestion
 from briefbot.service import clean_question, clean_topic
 from briefbot.settings import Settings
 from retrieval.types import SearchFilters
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidQuestion as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 2
-    except BriefbotError as exc:
+    except EXPECTED_ERRORS as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

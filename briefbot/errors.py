@@ -1,4 +1,12 @@
-"""The core's exceptions. Each interface turns them into a friendly message at one place."""
+"""The core's exceptions, and the retrieval layer's (re-exported). Each interface turns them into
+a friendly message at one place: it catches `EXPECTED_ERRORS`."""
+
+from retrieval.errors import EmbeddingModelError, EmbeddingModelMismatch, RetrievalError, StoreBusy, StoreError
+
+__all__ = [
+    "BriefbotError", "ConfigError", "EXPECTED_ERRORS", "EmbeddingModelError", "EmbeddingModelMismatch",
+    "GeneratorUnavailable", "InvalidQuestion", "RetrievalError", "StoreBusy", "StoreError",
+]  # fmt: skip
 
 
 class BriefbotError(Exception):
@@ -13,18 +21,6 @@ class ConfigError(BriefbotError):
     """A setting is missing or wrong."""
 
 
-class StoreError(BriefbotError):
-    """The vector store cannot be opened or used."""
-
-
-class EmbeddingModelMismatch(StoreError):
-    """The collection was built with a different embedding model than the one configured."""
-
-
-class StoreBusy(StoreError):
-    """Another process holds the store's write lock."""
-
-
 class GeneratorUnavailable(BriefbotError):
     """The language model gave no usable answer (timeout, rate limit, bad or unsupported output).
 
@@ -35,3 +31,6 @@ class GeneratorUnavailable(BriefbotError):
         super().__init__(reason)
         self.reason = reason
         self.note = note or f"The language model was unavailable ({reason}); this is the offline summary."
+
+
+EXPECTED_ERRORS = (BriefbotError, RetrievalError)  # raised on purpose, with a message for a person

@@ -1,16 +1,20 @@
-"""Prompts are files in prompts/, loaded by name (`answer` -> prompts/answer.md)."""
+"""Prompts are files, loaded by name (`answer` -> answer.md): the ones shipped in the `prompts`
+package (read with importlib.resources, so a non-editable install finds them), or those in
+BRIEFBOT_PROMPTS_DIR when an admin keeps their own."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from briefbot.errors import ConfigError
 
 
 class PromptLibrary:
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory: Traversable = Path(directory) if directory is not None else resources.files("prompts")
 
     def load(self, name: str) -> str:
         return _read(self.directory, name)
@@ -24,7 +28,7 @@ class PromptLibrary:
 
 
 @lru_cache(maxsize=64)
-def _read(directory: Path, name: str) -> str:
+def _read(directory: Traversable, name: str) -> str:
     for suffix in (".md", ".txt"):
         path = directory / f"{name}{suffix}"
         if path.is_file():

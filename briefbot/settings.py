@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # --- where things live
     data_dir: Path = Path(".briefbot")
     sources_dir: Path = PROJECT_ROOT / "sources"
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path | None = None  # default: the prompts shipped with briefbot (the prompts package)
 
     # --- vector store
     chroma_path: Path | None = None  # default: <data_dir>/chroma
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @field_validator(
-        "chroma_path", "model_cache_dir", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
+        "chroma_path", "prompts_dir", "model_cache_dir", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "feedback_path",
         mode="before",
     )

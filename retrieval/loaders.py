@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from briefbot.errors import BriefbotError
+from retrieval.errors import RetrievalError
 from retrieval.cleaning import FRONT_MATTER_KEYS, clean_article, front_matter_fields
 from retrieval.types import DocumentMeta
 
@@ -27,7 +27,7 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 DEFAULT_MAX_BYTES = 20_000_000
 
 
-class BadSourceFile(BriefbotError):
+class BadSourceFile(RetrievalError):
     """A source file that cannot be used: str(err) is one line naming the file, the problem and
     what to do about it."""
 

@@ -7,7 +7,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from briefbot.errors import StoreBusy
+from retrieval.errors import StoreBusy
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from briefbot.errors import EmbeddingModelMismatch, StoreError
+from retrieval.errors import EmbeddingModelMismatch, StoreError
 from retrieval.types import Chunk, DocumentMeta, Passage
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.delivery import GENERIC_ERROR
-from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, SlackSender
+from tests.support.slack_sender import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.slack_api import FakeSlack
 
