@@ -1,0 +1,133 @@
+"""Running an evaluation: every question through a pipeline (briefbot's service, or a baseline
+with the same three calls), scored; and the `briefbot eval` command."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Protocol
+
+from briefbot.answer import Answer
+from briefbot.evaluation.questions import (
+    EvalDataError,
+    EvalQuestion,
+    load_dev_questions,
+)
+from briefbot.evaluation.report import (
+    EvalReport,
+)
+from briefbot.evaluation.scoring import score, summarize
+from retrieval.types import Passage
+
+SEARCH_DEPTH = 60  # passages retrieved for scoring; enough to find 10 distinct documents
+
+
+class EvalTarget(Protocol):
+    """What the scorer needs from a pipeline: briefbot's service (via ServiceTarget) or a baseline."""
+
+    def ask(self, question: str) -> Answer: ...
+
+    def search(self, question: str, k: int) -> list[Passage]: ...
+
+    def passages(self) -> list[Passage]: ...
+
+
+class ServiceTarget:
+    def __init__(self, service) -> None:
+        self.service = service
+
+    def ask(self, question: str) -> Answer:
+        return self.service.ask(question)
+
+    def search(self, question: str, k: int) -> list[Passage]:
+        return self.service.retriever.search(question, k=k)
+
+    def passages(self) -> list[Passage]:
+        return self.service.store.all_passages()
+
+
+def evaluate(
+    target,
+    questions: list[EvalQuestion],
+    *,
+    label: str = "briefbot",
+    retrieval_unit: str = "passage",
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Ask every question through `target` (a BriefingService or an EvalTarget) and score it."""
+    if not hasattr(target, "passages"):
+        target = ServiceTarget(target)
+    chunks = {p.chunk_id: p for p in target.passages()}
+    results = []
+    for n, q in enumerate(questions, 1):
+        retrieved = target.search(q.question, SEARCH_DEPTH)  # also warms the caches before timing
+        started = time.perf_counter()
+        answer = target.ask(q.question)
+        latency = (time.perf_counter() - started) * 1000
+        results.append(score(q, answer, retrieved, chunks, latency))
+        if progress:
+            progress(n, len(questions))
+    return EvalReport(label, retrieval_unit, summarize(results, retrieval_unit), results)
+
+
+def run(
+    settings,
+    *,
+    questions: Path | None = None,
+    corpus: Path | None = None,
+    queries: Path | None = None,
+    limit: int | None = None,
+    embedder=None,
+    progress: bool | None = None,
+) -> EvalReport:
+    """The dev set through the configured store, or a MultiHop-RAG corpus through its own collection."""
+    from briefbot.factory import build_service
+
+    if bool(corpus) != bool(queries):
+        raise EvalDataError("MultiHop-RAG needs both --corpus CORPUS.json and --queries QUERIES.json.")
+    if bool(questions) == bool(corpus):
+        raise EvalDataError("Give a question file (briefbot eval QUESTIONS.jsonl) or --corpus and --queries, not both.")
+    meta: dict = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": _command_line()}
+    if corpus:
+        from briefbot import multihop
+
+        prepared = multihop.prepare(settings, corpus, queries, embedder=embedder, limit=limit)
+        service, items, unit = prepared.service, prepared.questions, "document"
+        meta.update(
+            format="multihop-rag", corpus=str(corpus), queries=str(queries), collection=prepared.collection,
+            articles=prepared.articles, chunks=prepared.chunks_total, chunks_added=prepared.chunks_added,
+            warnings=prepared.warnings[:50], title=f"briefbot eval {Path(queries).name} over {Path(corpus).name}",
+        )
+        for w in prepared.warnings[:5]:
+            print(f"warning: {w}", file=sys.stderr)
+        if len(prepared.warnings) > 5:
+            print(f"warning: ... and {len(prepared.warnings) - 5} more (in the JSON report)", file=sys.stderr)
+    else:
+        items = load_dev_questions(questions)[:limit] if limit else load_dev_questions(questions)
+        service, unit = build_service(settings, embedder=embedder), "passage"
+        meta.update(format="dev", questions_file=str(questions), collection=settings.collection,
+                    title=f"briefbot eval {Path(questions).name}")
+    meta.update(mode="llm" if service.generator is not None else "offline", top_k=service.top_k)
+    report = evaluate(service, items, label="briefbot", retrieval_unit=unit, progress=_progress(progress, len(items)))
+    report.meta.update(meta)
+    return report
+
+
+def _progress(enabled: bool | None, total: int):
+    if enabled is None:
+        enabled = sys.stderr.isatty() and total > 20
+    if not enabled:
+        return None
+
+    def show(n: int, total: int) -> None:
+        print(f"\r{n}/{total} questions", end="\n" if n == total else "", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _command_line() -> str:
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in ["briefbot", *sys.argv[1:]]) if sys.argv else "briefbot"
