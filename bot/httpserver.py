@@ -30,6 +30,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
@@ -52,8 +53,8 @@ MAX_CONNECTIONS = 500  # open connections (or requests in progress) before new r
 DISPATCH_THREADS = 16  # Bolt dispatches at once (each acks in milliseconds)
 MAX_TIMESTAMP_SKEW = 5 * 60  # Slack's rule: a signed request older than 5 minutes is refused
 
-_TEXT = {"content-type": ["text/plain; charset=utf-8"]}
-_JSON = {"content-type": ["application/json"]}
+_TEXT: dict[str, Sequence[str]] = {"content-type": ["text/plain; charset=utf-8"]}
+_JSON: dict[str, Sequence[str]] = {"content-type": ["application/json"]}
 
 
 class TimedH11Protocol(H11Protocol):
@@ -149,12 +150,12 @@ class SlackASGI(SlackRequestHandler):
         if why:
             log.warning("HTTP 401 to %s: %s", client, why)
             return AsgiHttpResponse(401, _JSON, '{"error": "invalid request"}')
+        content_type = headers.get("content-type", "").split(";")[0].strip() or None  # as Bolt reads it
         try:
             body = raw.decode("utf-8")
+            why = malformed(body, content_type)
         except UnicodeDecodeError:
-            body = None
-        content_type = headers.get("content-type", "").split(";")[0].strip() or None  # as Bolt reads it
-        why = "not UTF-8" if body is None else malformed(body, content_type)
+            body, why = "", "not UTF-8"
         if why:
             log.warning("HTTP 400 to %s: signed but malformed body (%s)", client, why)
             return AsgiHttpResponse(400, _JSON, '{"error": "malformed request"}')
@@ -316,8 +317,8 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
 
 
-def _string_lists(headers: dict | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+def _string_lists(headers: dict | None) -> dict[str, Sequence[str]]:
+    out: dict[str, Sequence[str]] = {}
     for name, values in (headers or {}).items():
         out[name] = [str(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
     return out

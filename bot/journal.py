@@ -117,13 +117,20 @@ class Journal:
                 "SELECT id, kind, question, user, channel, thread_ts, placeholder_ts, response_url, ephemeral, created "
                 "FROM pending ORDER BY id"
             ).fetchall()
-        return [Entry(*row[:8], bool(row[8]), row[9]) for row in rows]
+        return [
+            Entry(
+                id=row[0], kind=row[1], question=row[2], user=row[3], channel=row[4], thread_ts=row[5],
+                placeholder_ts=row[6], response_url=row[7], ephemeral=bool(row[8]), created=row[9],
+            )
+            for row in rows
+        ]
 
     def close(self) -> None:
         with self._lock:
-            db, self._db = getattr(self, "_db", None), None
+            db = getattr(self, "_db", None)
             if db is not None:
                 db.close()
+                del self._db  # a use after close fails at once
             if self._lock_fd >= 0:
                 os.close(self._lock_fd)  # releases the lock
                 self._lock_fd = -1

@@ -265,7 +265,7 @@ def _area_of(text: str) -> str:
     hits = {name: len(p.findall(text)) for name, p in _AREAS.items()}
     if sum(1 for n in hits.values() if n) >= 4:
         return SEVERAL
-    best = max(hits, key=hits.get)
+    best = max(hits, key=lambda name: hits[name])
     return best if hits[best] else ""
 
 

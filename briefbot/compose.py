@@ -310,7 +310,7 @@ def _overlaps(a: EvidenceSentence, b: EvidenceSentence) -> bool:
 
 def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
     """Keep each source's sentences together and in the order the article tells them."""
-    first_seen = {}
+    first_seen: dict[str, int] = {}
     for s in chosen:
         first_seen.setdefault(s.source_id, len(first_seen))
     return sorted(chosen, key=lambda s: (first_seen[s.source_id], s.start))
@@ -365,7 +365,7 @@ def citation(number: int, ev: EvidenceSentence) -> Citation:
 def refusal(question: str, passages: list[Passage], reason: str = "") -> Answer:
     """A grammatical sentence naming what is missing, and the closest topics the sources do cover."""
     text = reason or refusal_text(read_question(question))
-    first_of_source = {}
+    first_of_source: dict[str, Passage] = {}
     for p in passages:
         first_of_source.setdefault(p.meta.source_id, p)
     topics = list(dict.fromkeys(_topic_of(p) for p in first_of_source.values()))[:3]

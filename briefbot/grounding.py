@@ -114,7 +114,7 @@ class GroundingGuard:
         evidence = [{n: sentences_of([p], min_chars=1) for n, p in enumerate(ps, start=1)} for _, ps in claims]
         fill_vectors(self.embedder, [e for ev in evidence for group in ev.values() for e in group])
         # a claim that is one of its sources' sentences word for word has that sentence's vector
-        known = {e.text: e.vector for ev in evidence for group in ev.values() for e in group}
+        known = {e.text: e.vector for ev in evidence for group in ev.values() for e in group if e.vector is not None}
         missing = [text for text, _ in claims if text not in known]
         if missing:
             known.update(zip(missing, self.embedder.embed(missing)))

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from briefbot.dates import find_dates
+from briefbot.dates import DateMention, find_dates
 from briefbot.evidence import EvidenceSentence
 from briefbot.question import Question
 from retrieval.terms import QUESTION_WORDS, STOPWORDS, terms
@@ -196,7 +196,7 @@ def date_lead(ranked: list[EvidenceSentence], floor: float, qterms: frozenset[st
     """The best sentence that dates something, its date resolved against the article's own. A
     relative date ("on Tuesday") in an undated article takes the year from another source's report
     of the same fact when one among the best sentences is dated."""
-    dated: list[tuple[EvidenceSentence, object]] = []
+    dated: list[tuple[EvidenceSentence, DateMention]] = []
     for s in ranked[:12]:
         if s.score < floor:
             break

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefbot.evaluation import EvalDataError, EvalQuestion
+from briefbot.service import BriefingService
 from briefbot.settings import Settings
 
 # Part of the collection name: bump it when the way articles are written out changes.
@@ -151,7 +152,7 @@ def to_markdown(a: Article) -> str:
 
 @dataclass
 class PreparedCorpus:
-    service: object  # BriefingService over the corpus's own collection
+    service: BriefingService  # over the corpus's own collection
     questions: list[EvalQuestion]
     collection: str
     articles: int

@@ -10,19 +10,22 @@ limits and server errors that honour Retry-After within the time budget, and rea
 from __future__ import annotations
 
 import email.utils
+import importlib
+import importlib.util
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import openai
 
-try:  # the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)
-    import httpx2 as _http
-except ImportError:  # pragma: no cover
-    import httpx as _http
+from openai.types.chat import ChatCompletionMessageParam
+
+# the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)
+_http: Any = importlib.import_module("httpx2" if importlib.util.find_spec("httpx2") else "httpx")
 
 from briefbot.chat_model import ChatModel
 from briefbot.errors import ConfigError, GeneratorUnavailable
@@ -54,7 +57,10 @@ class OpenAIChatModel(ChatModel):
 
     def complete(self, system: str, prompt: str) -> str:
         """The model's reply text, within the time budget, retrying rate limits and server errors."""
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": prompt},
+        ]
         deadline = time.monotonic() + self.budget_seconds
         attempt = 0
         while True:
@@ -186,7 +192,7 @@ def _under_limit(request) -> None:
         request.extensions["trace"] = limit.trace
 
 
-def http_client() -> _http.Client:
+def http_client() -> Any:
     """The openai client's HTTP client: no kept-alive connections (each call's own socket can be
     shut down at its deadline) and the hook that hands that socket to the deadline."""
     return openai.DefaultHttpxClient(

@@ -4,7 +4,6 @@ BRIEFBOT_PROMPTS_DIR when an admin keeps their own."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -15,9 +14,12 @@ from briefbot.errors import ConfigError
 class PromptLibrary:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory: Traversable = Path(directory) if directory is not None else resources.files("prompts")
+        self._texts: dict[str, str] = {}  # read once per library
 
     def load(self, name: str) -> str:
-        return _read(self.directory, name)
+        if name not in self._texts:
+            self._texts[name] = self._read(name)
+        return self._texts[name]
 
     def render(self, name: str, **values: str) -> str:
         """The prompt with {placeholders} filled; other braces are left alone."""
@@ -26,11 +28,9 @@ class PromptLibrary:
             text = text.replace("{" + key + "}", value)
         return text
 
-
-@lru_cache(maxsize=64)
-def _read(directory: Traversable, name: str) -> str:
-    for suffix in (".md", ".txt"):
-        path = directory / f"{name}{suffix}"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    raise ConfigError(f"Prompt '{name}' not found in {directory} (expected {name}.md)")
+    def _read(self, name: str) -> str:
+        for suffix in (".md", ".txt"):
+            path = self.directory / f"{name}{suffix}"
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+        raise ConfigError(f"Prompt '{name}' not found in {self.directory} (expected {name}.md)")

@@ -280,21 +280,21 @@ def _declarative(aux: str, tail: list[str], yes_no: bool = False) -> str:
             return " ".join(tail[:-1] + [low_aux] + tail[-1:])
         return " ".join(tail + [low_aux])
     if low_aux in ("do", "does", "did"):
-        i = _verb_index(tail)
-        if i is None:
+        at = _verb_index(tail)
+        if at is None:
             return " ".join(tail)
-        verb = tail[i].lower()
+        verb = tail[at].lower()
         if low_aux == "did":
             verb = _past(verb)
         elif low_aux == "does":
             verb = _third_person(verb)
-        return " ".join(tail[:i] + [verb] + tail[i + 1 :])
+        return " ".join(tail[:at] + [verb] + tail[at + 1 :])
     # modal or perfect: "will the president visit" -> "the president will visit"
     lowered = [w.lower() for w in tail]
-    i = lowered.index("be") if "be" in lowered[1:] else _verb_index(tail)
-    if i is None:
+    verb_at = lowered.index("be") if "be" in lowered[1:] else _verb_index(tail)
+    if verb_at is None:
         return " ".join([low_aux] + tail)
-    return " ".join(tail[:i] + [low_aux] + tail[i:])
+    return " ".join(tail[:verb_at] + [low_aux] + tail[verb_at:])
 
 
 def _verb_index(tail: list[str]) -> int | None:

@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 class Generator(Protocol):
     """Writes an answer from retrieved passages (the optional language model)."""
 
-    model: str
-
     def answer(
         self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None
     ) -> Answer:

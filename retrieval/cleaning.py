@@ -246,8 +246,9 @@ def _take_head(lines: list[str], found: dict[str, str]) -> list[str]:
         if not line:
             out[i] = ""
             continue
-        if "dateline" not in found and _is_dateline_line(line):
-            found["dateline"] = _place(_DATELINE_LINE.match(line).group("place"))
+        dateline = _DATELINE_LINE.match(line) if "dateline" not in found and _is_dateline_line(line) else None
+        if dateline:
+            found["dateline"] = _place(dateline.group("place"))
             out[i] = ""
             continue
         rest = _take_dateline_prefix(line, found)
@@ -280,7 +281,7 @@ def _take_date_prefix(line: str, found: dict[str, str]) -> str:
 
 def _is_dateline_line(line: str) -> bool:
     m = _DATELINE_LINE.fullmatch(line)
-    return bool(m) and m.group("place").lower() not in _NOT_PLACES
+    return m is not None and m.group("place").lower() not in _NOT_PLACES
 
 
 def _take_dateline_prefix(line: str, found: dict[str, str]) -> str:

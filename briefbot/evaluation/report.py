@@ -85,9 +85,9 @@ def format_table(report: EvalReport, *, per_question: bool | None = None) -> str
     if per_question:
         lines.append("")
         header = ("id", "kind", "rank", "mention", "cites", "refused", "ms", "question")
-        rows = [header]
+        rows: list[tuple] = [header]
         for q in report.questions:
-            rank = q.passage_rank if report.retrieval_unit == "passage" else (q.document_ranks or [None])[0]
+            rank = q.passage_rank if report.retrieval_unit == "passage" else next(iter(q.document_ranks), None)
             rows.append(
                 (
                     q.id,

@@ -90,7 +90,7 @@ def run(
     if bool(questions) == bool(corpus):
         raise EvalDataError("Give a question file (briefbot eval QUESTIONS.jsonl) or --corpus and --queries, not both.")
     meta: dict = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": _command_line()}
-    if corpus:
+    if corpus and queries:
         from briefbot import multihop
 
         prepared = multihop.prepare(settings, corpus, queries, embedder=embedder, limit=limit)
@@ -105,6 +105,7 @@ def run(
         if len(prepared.warnings) > 5:
             print(f"warning: ... and {len(prepared.warnings) - 5} more (in the JSON report)", file=sys.stderr)
     else:
+        assert questions is not None  # checked above: a question file or a corpus
         items = load_dev_questions(questions)[:limit] if limit else load_dev_questions(questions)
         service, unit = build_service(settings, embedder=embedder), "passage"
         meta.update(format="dev", questions_file=str(questions), collection=settings.collection,

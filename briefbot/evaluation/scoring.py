@@ -234,7 +234,7 @@ def summarize(results: list[QuestionResult], retrieval_unit: str = "passage") ->
 
 
 def _retrieval(first_ranks: list[int | None]) -> dict:
-    out = {"n": len(first_ranks)}
+    out: dict[str, float | None] = {"n": len(first_ranks)}
     for k in CUTOFFS:
         out[f"hits@{k}"] = _mean([float(r is not None and r <= k) for r in first_ranks])
     out["mrr@10"] = _mean([1.0 / r if r is not None and r <= 10 else 0.0 for r in first_ranks])
