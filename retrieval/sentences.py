@@ -28,7 +28,6 @@ _STARTERS = frozenset(
     mr mrs ms dr officials analysts""".split()
 )  # fmt: skip
 
-_CLOSERS = "\"'”’»)]"
 # Linear time on any input: a match may only start where a run of end punctuation starts (the
 # lookbehind), and the possessive quantifiers never give back what they took, so no character is
 # scanned by more than one attempt. (The earlier single regex, which also matched paragraph
