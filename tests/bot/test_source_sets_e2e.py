@@ -17,6 +17,7 @@ from bot.listeners.feedback import NOT_HERE
 from bot.render import FEEDBACK_UP, all_text
 from briefbot.factory import build_service
 from tests.bot.conftest import bot_settings, start_bot, stop_bot
+from tests.chroma_server import running_chroma
 from tests.conftest import KNOWN_SECRETS, SEEDS, make_settings
 from tests.core.test_llm import API_KEY
 from tests.core.test_source_sets import CABLES, RESTRICTED, SWAP, leaks
@@ -71,6 +72,10 @@ def updates(fake, channel: str, count: int = 1, timeout: float = 60) -> list[dic
 
 
 def test_public_channels_and_dms_never_see_the_restricted_article(sets_bot):
+    public_channels_and_dm_ask_follow_up_and_brief(sets_bot)
+
+
+def public_channels_and_dm_ask_follow_up_and_brief(sets_bot) -> None:
     fake, slack = sets_bot.fake, sets_bot.slack
     # a channel mapped to public: a question, its thread follow-up, /ask and two /brief
     _, ts = slack.mention(SWAP, channel="C0PUBLIC")
@@ -139,6 +144,24 @@ def test_public_and_restricted_channels_asking_at_once_each_get_their_own_sets(s
     sets_bot.idle()
     assert all(not leaks(json.dumps(u)) for u in public)
     assert all("Kestrelwind" in all_text(u["blocks"]) for u in both)
+
+
+@pytest.mark.server
+def test_the_same_through_a_chroma_server(tmp_path, fake_slack, embedder):
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    shutil.copytree(CABLES, sources / "set-cables")
+    with running_chroma(tmp_path / "db") as (host, port):
+        settings = make_settings(tmp_path / "data", sources, chroma_host=host, chroma_port=port)
+        service = build_service(settings, embedder=embedder)
+        running = start_bot(bot_settings(tmp_path, fake_slack, slack_channel_sets=CHANNEL_SETS), service, fake_slack)
+        try:
+            public_channels_and_dm_ask_follow_up_and_brief(running)
+            running.slack.mention(SWAP, channel="C0BOTH")
+            text = all_text(updates(fake_slack, "C0BOTH")[0]["blocks"])
+            assert "Kestrelwind" in text and "[1]" in text and CABLE_TITLE in text
+        finally:
+            stop_bot(running)
 
 
 # ---------------------------------------------------------------- the language model's prompt
