@@ -229,3 +229,30 @@ def test_the_cli_ingests_into_a_set_and_answers_within_the_sets_given(cli_run, t
     with pytest.raises(SystemExit) as exited:
         cli_run("ask", SWAP, "--set", "no such!")
     assert exited.value.code == 2 and "is not a set name" in capsys.readouterr().err
+
+
+# ---- the channel mapping (settings) and which sets a conversation gets
+
+
+def test_channel_sets_setting_maps_channels_and_dms_and_rejects_bad_entries(monkeypatch):
+    from bot.deps import ChannelSets
+    from briefbot.settings import Settings
+
+    monkeypatch.setenv("BRIEFBOT_SLACK_CHANNEL_SETS", " C0123:public, Cables ; C0456:public;DM:public; ")
+    settings = Settings(_env_file=None)
+    assert settings.slack_channel_sets == {"C0123": BOTH, "C0456": PUBLIC, "dm": PUBLIC}
+    assert settings.slack_default_sets == PUBLIC
+    sets = ChannelSets(settings.slack_channel_sets, frozenset({"none"}))
+    assert sets.of("C0123", is_dm=False) == BOTH
+    assert sets.of("C0999", is_dm=False) == {"none"}  # not listed: the default
+    assert sets.of("D0ANY", is_dm=True) == PUBLIC
+    assert ChannelSets({"D0BOSS": BOTH, "dm": PUBLIC}).of("D0BOSS", is_dm=True) == BOTH
+    assert ChannelSets({}).of("D0ANY", is_dm=True) == PUBLIC  # no `dm` entry: the default, public
+
+    for bad in ("C0123", "C0123:public;C0456", ":public", "C0123:top secret"):
+        monkeypatch.setenv("BRIEFBOT_SLACK_CHANNEL_SETS", bad)
+        with pytest.raises(ValueError):
+            Settings(_env_file=None)
+    monkeypatch.setenv("BRIEFBOT_SLACK_CHANNEL_SETS", "")
+    monkeypatch.setenv("BRIEFBOT_SLACK_DEFAULT_SETS", "")
+    assert Settings(_env_file=None).slack_default_sets == PUBLIC  # blank means not set, as everywhere
