@@ -156,28 +156,34 @@ def test_set_given_at_ingest_moves_an_unchanged_file_and_a_bad_set_folder_is_ref
 
 
 def test_chunks_stored_before_sets_existed_count_as_public_until_an_ingest_labels_them(tmp_path, embedder):
-    sources = tmp_path / "sources"
-    shutil.copytree(SEEDS, sources)
+    sources = sources_with_cable(tmp_path / "sources")
     service = build_service(make_settings(tmp_path / "data", sources), embedder=embedder)
     store = service.store
-    every = [cid for ids in store.ids_by_source().values() for cid in ids]
-    # as an older briefbot wrote them: no source_set key (Chroma deletes a key updated to None)
-    store._call("test", lambda col: col.update(ids=every, metadatas=[{"source_set": None}] * len(every)))
+    by_source = store.ids_by_source()
+    old = [cid for sid, ids in by_source.items() if sid != CABLE for cid in ids]
+    # the seeds as an older briefbot wrote them: no source_set key (Chroma deletes a key updated to
+    # None); the cable added since, in its set
+    store._call("test", lambda col: col.update(ids=old, metadatas=[{"source_set": None}] * len(old)))
     store.bump_generation()
-    assert set(store.ids_by_source_and_set()[next(iter(store.ids_by_source()))]) == {""}
+    assert {label for sid, by_set in store.ids_by_source_and_set().items() for label in by_set} == {"", "cables"}
 
-    answer = service.ask("Who signed the action plan?", sets=PUBLIC)
-    assert "Nurtleu" in answer.text
-    dense = store.query(embedder.embed(["Who signed the action plan?"])[0], 30)
+    question = "Who signed the action plan?"
+    assert "Nurtleu" in service.ask(question, sets=PUBLIC).text
     with service.retriever.scope(PUBLIC):
-        found = service.retriever.search("Who signed the action plan?", k=30)
-    assert {p.chunk_id for p in dense} <= {p.chunk_id for p in found}  # the dense search found them too
-    assert service.ask("Who signed the action plan?", sets={"cables"}).refused
+        found = service.retriever.search(question, k=30)
+        swap = service.retriever.search(SWAP, k=30)
+    dense = store.query(embedder.embed([question])[0], 30)
+    public_dense = {p.chunk_id for p in dense if p.meta.source_id != CABLE}
+    assert public_dense and public_dense <= {p.chunk_id for p in found}  # the dense search found them too
+    assert CABLE not in {p.meta.source_id for p in found + swap}
+    assert service.ask(question, sets={"cables"}).refused
+    assert "Kestrelwind" in service.ask(SWAP, sets=BOTH).text
 
     (sources / "new.txt").write_text("Officials said a visa desk will open in Lahore next week.\n")
     report = service.ingestor.ingest([sources / "new.txt"])  # any ingest labels the old chunks
-    assert report.chunks_relabelled == len(every)
-    assert {label for by_set in store.ids_by_source_and_set().values() for label in by_set} == {"public"}
+    assert report.chunks_relabelled == len(old)
+    labels = {sid: set(by_set) for sid, by_set in store.ids_by_source_and_set().items()}
+    assert labels.pop(CABLE) == {"cables"} and set().union(*labels.values()) == {"public"}
 
 
 # ---- the command line: --set on ingest, ask, brief and sources
