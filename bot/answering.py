@@ -31,13 +31,13 @@ BUSY = "briefbot is busy with other questions right now. Please ask again in a m
 class AnswerService(Protocol):
     """What the bot needs from the core (briefbot.service.BriefingService)."""
 
-    def ask(self, question: str, *, context: str | None = None) -> Answer: ...
+    def ask(self, question: str, *, context: str | None = None, sets: frozenset[str] | None = None) -> Answer: ...
 
 
 class BriefService(Protocol):
     """What `/brief` needs from the core (BriefingService.brief)."""
 
-    def brief(self, topic: str) -> Brief: ...
+    def brief(self, topic: str, *, sets: frozenset[str] | None = None) -> Brief: ...
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Job:
     user: str
     channel: str
     target: Target
+    sets: frozenset[str]  # the source sets the answer may come from (the channel's)
     context: Callable[[], str | None] | None = None  # the thread's earlier question, fetched in the worker
     journal_id: int | None = None  # its row in the journal of questions in progress
 
@@ -66,6 +67,7 @@ class BriefJob:
     user: str
     channel: str
     target: BriefTarget
+    sets: frozenset[str]  # the source sets the brief may come from (the channel's)
     journal_id: int | None = None
 
 
@@ -136,7 +138,7 @@ class Answerer:
     def _answer(self, job: Job) -> None:
         try:
             context = self._context(job)
-            answer = self.service.ask(job.question, context=context)
+            answer = self.service.ask(job.question, context=context, sets=job.sets)
             if self.feedback is not None:
                 self.feedback.record_answer(
                     answer.id, answer.question, mode=answer.mode, refused=answer.refused, channel=job.channel, user=job.user
@@ -159,7 +161,7 @@ class Answerer:
 
     def _brief(self, job: BriefJob) -> None:
         try:
-            brief = self.service.brief(job.topic)  # type: ignore[attr-defined]
+            brief = self.service.brief(job.topic, sets=job.sets)  # type: ignore[attr-defined]
             job.target.finish(brief)
             log.info(
                 "brief %s in %s: %s, %d items, %d sources, %.0f ms",

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.answering import AnswerService, Answerer
 from bot.dedupe import SeenKeys
 from bot.delivery import GENERIC_ERROR, ResponseUrl
-from bot.deps import Access, Bot
+from bot.deps import Access, Bot, ChannelSets
 from bot.feedback import FeedbackStore
 from bot.journal import open_journal, recover
 from bot.listeners import register_all
@@ -79,6 +79,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
         feedback=feedback,
         seen=SeenKeys(),
         access=Access(frozenset(settings.slack_allowed_channels), frozenset(settings.slack_allowed_users)),
+        sets=ChannelSets(dict(settings.slack_channel_sets), settings.slack_default_sets),
         ephemeral=settings.slack_ephemeral,
     )
     # Without a signing secret (Socket Mode) no HTTP request may pass: verify against a random one.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from bot.answering import Answerer
 from bot.dedupe import SeenKeys
@@ -33,12 +34,30 @@ class Access:
         return None
 
 
+@dataclass(frozen=True)
+class ChannelSets:
+    """Which source sets a conversation's answers may come from (BRIEFBOT_SLACK_CHANNEL_SETS): its
+    channel ID if listed, else `dm` for a direct message if listed, else `default`
+    (BRIEFBOT_SLACK_DEFAULT_SETS). Every question, thread follow-up, `/brief` and vote there obeys it."""
+
+    channels: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    default: frozenset[str] = frozenset({"public"})
+
+    def of(self, channel: str | None, *, is_dm: bool) -> frozenset[str]:
+        if channel and channel in self.channels:
+            return self.channels[channel]
+        if is_dm and "dm" in self.channels:
+            return self.channels["dm"]
+        return self.default
+
+
 @dataclass
 class Bot:
     answerer: Answerer
     feedback: FeedbackStore
     seen: SeenKeys
     access: Access = field(default_factory=Access)
+    sets: ChannelSets = field(default_factory=ChannelSets)
     ephemeral: bool = False  # /ask answers only for the asker
     signing_secret: str = field(default="", repr=False)  # HTTP mode checks signatures before Bolt does
 

@@ -3,6 +3,9 @@
 Two tables: `answers` (one row per answer posted, so a vote can be tied to its question) and
 `feedback` (one row per click: question, answer id, user, vote, time). A person who changes their
 mind adds a row; the latest row per (answer, user) is their vote (see `latest_votes`).
+
+A vote names its answer by id, and the id comes from the click: a vote from one channel on an
+answer posted in another is not recorded, and never copies that answer's question into its row.
 """
 
 from __future__ import annotations
@@ -68,15 +71,21 @@ class FeedbackStore:
                 (answer_id, question, mode, int(refused), channel or "", user or "", time.time()),
             )
 
-    def question_of(self, answer_id: str) -> str | None:
+    def _answer(self, answer_id: str) -> tuple[str, str] | None:
+        """(question, channel) of a recorded answer."""
         with self._lock, closing(self._connect()) as db:
-            row = db.execute("SELECT question FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
-        return row[0] if row else None
+            row = db.execute("SELECT question, channel FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
-    def add_vote(self, answer_id: str, *, user: str, vote: str, channel: str = "") -> Vote:
+    def add_vote(self, answer_id: str, *, user: str, vote: str, channel: str = "") -> Vote | None:
+        """The vote, recorded; None (nothing recorded) when the answer was posted in another channel.
+        A vote on an answer never recorded (a brief, an answer from before the store) is kept, without a question."""
         if vote not in ("up", "down"):
             raise ValueError(f"vote must be 'up' or 'down', not {vote!r}")
-        question = self.question_of(answer_id) or ""
+        answer = self._answer(answer_id)
+        if answer is not None and answer[1] != (channel or ""):
+            return None
+        question = answer[0] if answer else ""
         record = Vote(answer_id, question, user or "", vote, channel or "", time.time())
         with self._lock, closing(self._connect()) as db, db:
             db.execute(

@@ -14,6 +14,7 @@ from briefbot.answer import Answer
 from briefbot.errors import EXPECTED_ERRORS, InvalidQuestion
 from briefbot.service import clean_question, clean_topic
 from briefbot.settings import Settings
+from retrieval.sets import BadSetName, set_name
 from retrieval.types import SearchFilters
 
 log = logging.getLogger("briefbot")
@@ -65,22 +66,27 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--prune", action="store_true", help="drop chunks of files no longer present")
     ing.add_argument("--rebuild", action="store_true", help="index anew into a new collection, swapped in when complete")
     ing.add_argument("--no-progress", action="store_true")
+    ing.add_argument("--set", dest="source_set", type=_set_name, metavar="NAME",
+                     help="put these sources in set NAME (default: the set a `set-NAME` folder names, else public)")
     ing.set_defaults(run=_ingest)
 
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer structure as JSON")
     _filter_args(ask)
+    _sets_arg(ask)
     ask.set_defaults(run=_ask)
 
     brief = sub.add_parser("brief", help="a structured, cited pre-visit brief on a topic")
     brief.add_argument("topic")
     brief.add_argument("--out", type=Path, help="also write the Markdown brief to this file")
     brief.add_argument("--json", action="store_true", help="print the brief structure as JSON")
+    _sets_arg(brief)
     brief.set_defaults(run=_brief)
 
     src = sub.add_parser("sources", help="list what is indexed")
     src.add_argument("--json", action="store_true")
+    _sets_arg(src)
     src.set_defaults(run=_sources)
 
     ev = sub.add_parser("eval", help="score the pipeline on a question set (dev JSONL or MultiHop-RAG)")
@@ -102,6 +108,30 @@ def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="only this source (file name, outlet or title fragment)")
     p.add_argument("--since", type=_iso_date, help="only articles dated on or after YYYY-MM-DD")
     p.add_argument("--until", type=_iso_date, help="only articles dated on or before YYYY-MM-DD")
+
+
+def _sets_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="sets", type=_set_names, action="append", metavar="NAME[,NAME]",
+                   help="only sources in these sets (repeat or comma-separate; default: every set)")
+
+
+def _set_name(text: str) -> str:
+    try:
+        return set_name(text)
+    except BadSetName as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _set_names(text: str) -> list[str]:
+    names = [_set_name(part) for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give a set name, e.g. --set public")
+    return names
+
+
+def _sets_of(args) -> frozenset[str] | None:
+    """--set values, or None (every set) when not given."""
+    return None if not args.sets else frozenset(name for names in args.sets for name in names)
 
 
 def _iso_date(text: str) -> str:
@@ -149,12 +179,14 @@ def _ingest(args, settings: Settings) -> int:
         rebuild=args.rebuild,
         warn=lambda m: print(f"warning: {m}", file=sys.stderr),
         progress=False if args.no_progress else None,
+        source_set=args.source_set,
     )
     rate = report.chunks_added / report.seconds if report.seconds else 0.0
     failed = f" ({report.files_failed} failed)" if report.files_failed else ""
     print(
         f"{report.files_seen} files: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
-        f"{report.files_skipped} skipped{failed}; chunks +{report.chunks_added} -{report.chunks_removed}, "
+        f"{report.files_skipped} skipped{failed}; chunks +{report.chunks_added} -{report.chunks_removed}"
+        f"{f' ({report.chunks_relabelled} labelled with their set)' if report.chunks_relabelled else ''}, "
         f"{report.chunks_total} in store ({report.seconds:.1f}s, {rate:.0f} chunks/s)"
     )
     if report.files_failed:
@@ -169,14 +201,14 @@ def _ingest(args, settings: Settings) -> int:
 def _ask(args, settings: Settings) -> int:
     clean_question(args.question, settings.max_question_chars)  # a bad question fails before any set-up
     filters = SearchFilters(source=args.source, since=args.since, until=args.until)
-    answer = _service(settings).ask(args.question, filters=filters)
+    answer = _service(settings).ask(args.question, filters=filters, sets=_sets_of(args))
     print(answer.to_json() if args.json else format_answer(answer))
     return 0
 
 
 def _brief(args, settings: Settings) -> int:
     clean_topic(args.topic, settings.max_question_chars)
-    brief = _service(settings).brief(args.topic)
+    brief = _service(settings).brief(args.topic, sets=_sets_of(args))
     markdown = brief.to_markdown()
     if args.out:
         args.out.write_text(markdown, encoding="utf-8")
@@ -186,7 +218,7 @@ def _brief(args, settings: Settings) -> int:
 
 
 def _sources(args, settings: Settings) -> int:
-    rows = _service(settings).sources()
+    rows = _service(settings).sources(sets=_sets_of(args))
     if args.json:
         print(json.dumps([{**r.meta.__dict__, "chunks": r.chunks} for r in rows], indent=2))
         return 0
@@ -194,7 +226,7 @@ def _sources(args, settings: Settings) -> int:
         print("Nothing indexed yet: run `briefbot ingest`.")
     for r in rows:
         m = r.meta
-        cells = (m.source_id, m.title or "(no title)", m.published or "(no date)", f"{r.chunks} chunks")
+        cells = (m.source_id, m.title or "(no title)", m.published or "(no date)", f"{r.chunks} chunks", m.source_set)
         print("\t".join(map(_cell, cells)))
     return 0
 
@@ -204,7 +236,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def _cell(text: str) -> str:
     """One field of a tab-separated line: a tab or line break in a file name or title is shown
-    escaped (\\t, \\n), so each source stays one line of four fields."""
+    escaped (\\t, \\n), so each source stays one line of five fields."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 

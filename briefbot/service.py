@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from briefbot.answer import Answer, AnswerSentence
 from briefbot.brief import Brief, BriefBuilder
@@ -15,7 +15,7 @@ from briefbot.followup import resolve_follow_up
 from briefbot.freshness import freshness_of
 from briefbot.question import names_nothing_to_compare, read_question
 from retrieval.ingest import Ingestor
-from retrieval.search import HybridRetriever
+from retrieval.search import HybridRetriever, narrowed
 from retrieval.store import ChunkStore, SourceSummary
 from retrieval.types import Passage, SearchFilters
 
@@ -81,7 +81,15 @@ class BriefingService:
         *,
         context: str | None = None,
         filters: SearchFilters | None = None,
+        sets: Iterable[str] | None = None,
     ) -> Answer:
+        """A cited answer from the sources in `sets` (None: every set; `filters.sets` narrows it).
+        Everything the answer is made of (search, the composer's term statistics, names and
+        outlets, the closest topics of a refusal, the model's prompt) sees those sets only."""
+        with self.retriever.scope(narrowed(_frozen(sets), filters.sets if filters else None)):
+            return self._ask(question, context, filters)
+
+    def _ask(self, question: str, context: str | None, filters: SearchFilters | None) -> Answer:
         question = clean_question(question, self.max_question_chars)
         context = " ".join((context or "").split())[: self.max_question_chars] or None
         standalone = resolve_follow_up(question, context)
@@ -144,8 +152,13 @@ class BriefingService:
         n = len(undated)
         return f"{n} undated source{'s' if n != 1 else ''} left out by the date filter."
 
-    def brief(self, topic: str) -> Brief:
-        """A structured, cited pre-visit brief on a visit, country or topic."""
+    def brief(self, topic: str, *, sets: Iterable[str] | None = None) -> Brief:
+        """A structured, cited pre-visit brief on a visit, country or topic, from the sources in
+        `sets` (None: every set)."""
+        with self.retriever.scope(_frozen(sets)):
+            return self._brief(topic)
+
+    def _brief(self, topic: str) -> Brief:
         started = time.perf_counter()
         topic = clean_topic(topic, self.max_question_chars)
         brief, passages = self.briefs.build_with_evidence(topic)
@@ -160,11 +173,18 @@ class BriefingService:
             brief.freshness = freshness_of(brief.sources, items, self.today())
         return brief
 
-    def sources(self) -> list[SourceSummary]:
-        return self.store.sources()
+    def sources(self, *, sets: Iterable[str] | None = None) -> list[SourceSummary]:
+        """What is indexed, in `sets` (None: every set)."""
+        return self.store.sources(sets=_frozen(sets))
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
+
+
+def _frozen(sets: Iterable[str] | None) -> frozenset[str] | None:
+    if sets is None:
+        return None
+    return frozenset([sets] if isinstance(sets, str) else sets)
 
 
 def _joined(*notes: str) -> str:

@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
+from retrieval.sets import DEFAULT_SET, set_names
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,6 +62,9 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # channel ID (or `dm`) -> the source sets answers there may come from: "C0123:public,cables;dm:public"
+    slack_channel_sets: Annotated[dict[str, frozenset[str]], NoDecode] = Field(default_factory=dict)
+    slack_default_sets: Annotated[frozenset[str], NoDecode] = frozenset({DEFAULT_SET})  # channels not listed
     slack_ephemeral: bool = False
     slack_host: str = "127.0.0.1"  # HTTP mode listens here; put a TLS proxy in front
     slack_port: int = 3000
@@ -84,6 +89,37 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("slack_channel_sets", mode="before")
+    @classmethod
+    def _channel_sets(cls, value):
+        """"C0123:public,cables;C0456:public;dm:public" -> {channel: sets}; `dm` (any case) is every DM."""
+        if not isinstance(value, str):
+            return value
+        mapping: dict[str, frozenset[str]] = {}
+        for entry in value.split(";"):
+            if not entry.strip():
+                continue
+            channel, colon, names = entry.partition(":")
+            channel = channel.strip()
+            if not colon or not channel:
+                raise ValueError(f"'{entry.strip()}' is not CHANNEL:SET[,SET] (e.g. C0123:public,cables;dm:public)")
+            mapping["dm" if channel.lower() == "dm" else channel] = set_names([names])
+        return mapping
+
+    @field_validator("slack_default_sets", mode="before")
+    @classmethod
+    def _default_sets(cls, value):
+        """Blank means not set (public), as for every setting; a channel that may read nothing is
+        given a set that holds nothing, e.g. `none`."""
+        if isinstance(value, str):
+            return set_names([value]) if value.strip() else frozenset({DEFAULT_SET})
+        return value
+
+    @field_validator("slack_channel_sets", mode="after")
+    @classmethod
+    def _checked_names(cls, value):
+        return {channel: set_names(names) for channel, names in value.items()}
 
     @property
     def chroma_dir(self) -> Path:

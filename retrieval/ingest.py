@@ -6,6 +6,7 @@ deleted, so a re-run after a crash or kill at any point converges on exactly the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import sys
 import time
@@ -19,6 +20,7 @@ from retrieval.chunking import chunk_document
 from retrieval.embedder import Embedder, chunk_vector
 from retrieval.loaders import BadSourceFile, iter_source_files, load_document
 from retrieval.lock import write_lock
+from retrieval.sets import DEFAULT_SET, BadSetName, folder_set
 from retrieval.store import ChunkStore
 from retrieval.types import Chunk, IngestReport
 
@@ -38,6 +40,7 @@ class _Pending:
 
     chunks: list[Chunk] = field(default_factory=list)
     deletions: list[set[str]] = field(default_factory=list)
+    labels: list[tuple[set[str], str]] = field(default_factory=list)  # (kept chunk ids, their new set)
     embedded: int = 0  # chunks embedded so far in this ingest, for the progress bar
 
 
@@ -67,8 +70,10 @@ class Ingestor:
         rebuild: bool = False,
         warn: Callable[[str], None] | None = None,
         progress: bool | None = None,
+        source_set: str | None = None,
     ) -> IngestReport:
-        """Index `paths`. rebuild=True builds a new collection from them alone, beside the current
+        """Index `paths`, each file into `source_set` when given, else into the set its folder names
+        (retrieval/sets.py), else `public`. rebuild=True builds a new collection from them alone, beside the current
         one, and swaps it in under the same name once complete (questions are answered from the
         old one meanwhile); the write lock is held throughout, so a second writer is refused
         before anything is touched."""
@@ -77,17 +82,18 @@ class Ingestor:
         with lock:
             paths = [Path(p) for p in paths]
             if not rebuild:
-                return self._ingest(self.store, paths, prune, warn, progress)
+                return self._ingest(self.store, paths, prune, warn, progress, source_set)
             staging = self.store.staging()
-            report = self._ingest(staging, paths, True, warn, progress)
+            report = self._ingest(staging, paths, True, warn, progress, source_set)
             self.store.replace_with(staging)
             log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
             return report
 
-    def _ingest(self, store: ChunkStore, paths, prune, warn, progress) -> IngestReport:
+    def _ingest(self, store: ChunkStore, paths, prune, warn, progress, source_set=None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        existing = store.ids_by_source()
+        stored = store.ids_by_source_and_set()
+        existing = {sid: set().union(*by_set.values()) for sid, by_set in stored.items()}
         seen: set[str] = set()
         pending = _Pending()
         files = list(iter_source_files(paths))
@@ -103,7 +109,9 @@ class Ingestor:
                 path, root = item
                 report.files_seen += 1
                 try:
+                    target = source_set or folder_set(path, root) or DEFAULT_SET
                     doc = load_document(path, root, max_bytes=self.max_file_bytes)
+                    doc.meta = dataclasses.replace(doc.meta, source_set=target)
                     chunks = chunk_document(
                         doc.meta,
                         doc.text,
@@ -120,6 +128,12 @@ class Ingestor:
                     else:  # keep what it had: a bad read loses nothing
                         report.files_failed += 1
                         self._warn(report, warn, str(exc))
+                    continue
+                except BadSetName as exc:  # never filed under a wider set than meant: not ingested
+                    report.files_skipped += 1
+                    report.files_failed += 1
+                    seen.add(_source_id(path, root))
+                    self._warn(report, warn, f"{' '.join(str(path).split())}: its folder names no valid set ({exc}); skipped it")
                     continue
                 except Exception as exc:  # one file's surprise never stops the others
                     report.files_skipped += 1
@@ -139,8 +153,17 @@ class Ingestor:
                     continue
                 new_ids = {c.chunk_id for c in chunks}
                 old_ids = existing.get(sid, set())
+                # chunks kept from the last ingest but labelled with another set (or none) move to this one
+                mislabelled = set().union(*(ids for label, ids in stored.get(sid, {}).items() if label != target))
+                relabel = mislabelled & new_ids
+                if relabel:
+                    pending.labels.append((relabel, target))
+                    report.chunks_relabelled += len(relabel)
                 if new_ids == old_ids:
-                    report.files_unchanged += 1
+                    if relabel:
+                        report.files_indexed += 1
+                    else:
+                        report.files_unchanged += 1
                     continue
                 report.files_indexed += 1
                 fresh = [c for c in chunks if c.chunk_id not in old_ids]
@@ -152,6 +175,8 @@ class Ingestor:
                     report.chunks_removed += len(stale)
                 if len(pending.chunks) >= self.batch_size:
                     self._flush(store, pending, bar)
+            if not prune:  # with prune, the sources not read are deleted below
+                self._label_unlabelled(stored, seen, pending, report)
             self._flush(store, pending, bar)
             if prune:
                 gone = sorted(set(existing) - seen)
@@ -162,11 +187,22 @@ class Ingestor:
                     log.info("pruned %d sources no longer present: %s", len(gone), ", ".join(gone[:5]))
         finally:
             bar.close()
-        if report.chunks_added or report.chunks_removed:
+        if report.chunks_added or report.chunks_removed or report.chunks_relabelled:
             store.bump_generation()
         report.chunks_total = store.count()
         report.seconds = time.perf_counter() - started
         return report
+
+    @staticmethod
+    def _label_unlabelled(stored: dict[str, dict[str, set[str]]], seen: set[str], pending: _Pending,
+                          report: IngestReport) -> None:  # fmt: skip
+        """Chunks of sources this run did not read that were stored before sets existed: labelled
+        `public`, which they already counted as, so that searches limited to sets find them."""
+        unlabelled = set().union(*(by_set.get("", set()) for sid, by_set in stored.items() if sid not in seen))
+        if unlabelled:
+            pending.labels.append((unlabelled, DEFAULT_SET))
+            report.chunks_relabelled += len(unlabelled)
+            log.info("%d chunks stored before source sets existed labelled '%s'", len(unlabelled), DEFAULT_SET)
 
     @staticmethod
     def _drop_all(sid: str, existing: dict[str, set[str]], pending: _Pending, report: IngestReport) -> str:
@@ -186,10 +222,13 @@ class Ingestor:
             log.debug("stored %d chunks", len(part))
             pending.embedded += len(part)
             bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
+        for ids, source_set in pending.labels:
+            store.label(ids, source_set)
         for stale in pending.deletions:
             store.delete(stale)
         pending.chunks.clear()
         pending.deletions.clear()
+        pending.labels.clear()
 
     def _embed_sentences(self, chunks: list[Chunk]) -> list[np.ndarray]:
         """Each distinct sentence embedded once (neighbouring chunks share their overlap)."""

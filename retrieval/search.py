@@ -1,23 +1,47 @@
-"""Hybrid search: dense (Chroma) + lexical BM25 (bm25s), fused by a weighted sum of both scores."""
+"""Hybrid search: dense (Chroma) + lexical BM25 (bm25s), fused by a weighted sum of both scores.
+
+Source sets (retrieval/sets.py) are enforced inside both searches, before ranking: the Chroma
+query carries a `source_set` filter, and BM25 runs over an index built from the allowed sets'
+chunks only, so its term statistics, vocabulary and outlets (which the answer composer reads
+through `current()`) know nothing of the other sets. A caller's sets are given for the length of
+a call with `with retriever.scope(sets): ...` (a context variable: each worker thread, each
+question, its own), or for one search in `SearchFilters.sets`; both narrow, never widen.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import bisect
 import math
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
+from typing import Iterable, Iterator
 
 import bm25s
 import numpy as np
 
 from retrieval.embedder import Embedder, chunk_vector
+from retrieval.sets import DEFAULT_SET
 from retrieval.store import ChunkStore, _date_ordinal
 from retrieval.terms import terms
 from retrieval.types import Passage, SearchFilters
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+
+# The source sets the running call may read (None: every set). Per thread and per task: the bot
+# answers several channels at once, each with its own sets.
+_SCOPE: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("briefbot_source_sets", default=None)
+
+
+def narrowed(outer: frozenset[str] | None, inner: Iterable[str] | None) -> frozenset[str] | None:
+    """The sets both allow (None allows every set)."""
+    if inner is None:
+        return outer
+    inner = frozenset(inner)
+    return inner if outer is None else outer & inner
 
 
 class LexicalIndex:
@@ -78,6 +102,8 @@ class LexicalIndex:
 
 
 class HybridRetriever:
+    MAX_SCOPED_INDEXES = 8  # lexical indexes kept for restricted scopes (one per combination of sets)
+
     def __init__(
         self, store: ChunkStore, embedder: Embedder, *, candidates: int = 30, dense_weight: float = 0.5
     ) -> None:
@@ -85,41 +111,97 @@ class HybridRetriever:
         self.embedder = embedder
         self.candidates = candidates
         self.dense_weight = dense_weight  # score = w * cosine + (1 - w) * BM25 / the query's best BM25
-        self._lexical: LexicalIndex | None = None
+        self._lexical: LexicalIndex | None = None  # every chunk
         self._generation: str | None = None
+        self._present: frozenset[str] = frozenset()  # the sets the store's chunks are in
+        self._unlabelled = False  # some chunks were stored before sets existed (they count as public)
+        self._scoped: OrderedDict[frozenset[str], LexicalIndex] = OrderedDict()  # for this generation
         self._lock = threading.Lock()
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt whenever any process has changed the collection (checked on every
-        call: a search makes one check)."""
+    # ----- which sets a call may read
+    @contextlib.contextmanager
+    def scope(self, sets: Iterable[str] | None) -> Iterator[None]:
+        """Every search and `current()` in this block (this thread or task only) sees only `sets`
+        (None: no further limit). Nested scopes narrow the outer one."""
+        token = _SCOPE.set(narrowed(_SCOPE.get(), sets))
+        try:
+            yield
+        finally:
+            _SCOPE.reset(token)
+
+    @staticmethod
+    def allowed(filters: SearchFilters | None = None) -> frozenset[str] | None:
+        """The sets a search may read: the scope's, narrowed by the filters' (None: every set)."""
+        return narrowed(_SCOPE.get(), filters.sets if filters else None)
+
+    # ----- the lexical indexes
+    def lexical(self, sets: Iterable[str] | None = None) -> LexicalIndex:
+        """The BM25 index over the chunks of `sets` (None: every chunk), rebuilt whenever any process
+        has changed the collection (checked on every call: a search makes one check)."""
+        return self._view(None if sets is None else frozenset(sets))[0]
+
+    def _view(self, sets: frozenset[str] | None) -> tuple[LexicalIndex, frozenset[str], bool]:
+        """(index over `sets`, the sets present, whether unlabelled chunks exist), one generation's."""
         generation = self.store.generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
-                self._lexical = LexicalIndex(self.store.all_passages())
-                self._generation = generation
-                log.debug("lexical index rebuilt: %d chunks", self._lexical.n_docs)
+                full = LexicalIndex(self.store.all_passages())
+                present = frozenset(p.meta.source_set for p in full.passages)
+                self._unlabelled = bool(full.passages) and self.store.has_unlabelled(present)
+                self._lexical, self._present, self._generation = full, present, generation
+                self._scoped.clear()
+                log.debug("lexical index rebuilt: %d chunks, sets %s", full.n_docs, sorted(present))
+            return self._index_for(sets), self._present, self._unlabelled
+
+    def _index_for(self, sets: frozenset[str] | None) -> LexicalIndex:
+        """(lock held) The full index when `sets` covers every set present, else one built from the
+        allowed sets' chunks alone, kept for the generation (least recently used dropped)."""
+        if sets is None or self._present <= sets:
             return self._lexical
+        key = sets & self._present
+        index = self._scoped.get(key)
+        if index is None:
+            index = LexicalIndex([p for p in self._lexical.passages if p.meta.source_set in key])
+            self._scoped[key] = index
+            while len(self._scoped) > self.MAX_SCOPED_INDEXES:
+                self._scoped.popitem(last=False)
+            log.debug("lexical index for sets %s built: %d chunks", sorted(key), index.n_docs)
+        else:
+            self._scoped.move_to_end(key)
+        return index
 
     def current(self) -> LexicalIndex:
-        """The index the last search used, without asking the store again (the answer composer
-        reads it several times per question, right after the search checked it)."""
-        return self._lexical if self._lexical is not None else self.lexical()
+        """The index of the running call's scope, as the last search saw the store (no new check:
+        the answer composer reads it several times per question, right after the search checked it)."""
+        sets = _SCOPE.get()
+        with self._lock:
+            if self._lexical is not None:
+                return self._index_for(sets)
+        return self.lexical(sets)
 
     def search(self, query: str, k: int = 8, filters: SearchFilters | None = None) -> list[Passage]:
-        lexical = self.lexical()
+        sets = self.allowed(filters)
+        lexical, present, unlabelled = self._view(sets)
         if lexical.n_docs == 0:
             return []
         allowed_sources = _matching_sources(lexical.passages, filters)
         mask = None
-        where = None
+        clauses: list[dict] = []
         if filters and (filters.source or filters.since or filters.until):
             mask = np.array([_passes(p, filters, allowed_sources) for p in lexical.passages])
             if not mask.any():
                 return []
-            where = _where(filters, allowed_sources)
+            clauses += _filter_clauses(filters, allowed_sources)
+        if sets is not None and not present <= sets:
+            # (when the sets cover every set present the filter excludes nothing, and Chroma's
+            # filtered query costs ~40 ms per 10k matching chunks: left out; the check below
+            # still drops a chunk of a set added since the index was built)
+            clauses.append(_set_clause(sets, present, unlabelled))
 
         vector = self.embedder.embed([query])[0]
-        dense = self.store.query(vector, self.candidates, where)
+        dense = self.store.query(vector, self.candidates, _all_of(clauses))
+        if sets is not None:  # the filter did this; a set added since the index was built is caught here
+            dense = [p for p in dense if p.meta.source_set in sets]
         bm25 = lexical.scores(query, mask)
 
         # Candidates: the dense top and the BM25 top. Each is then scored on both signals (a BM25
@@ -168,7 +250,23 @@ def _passes(p: Passage, f: SearchFilters, sources: set[str] | None) -> bool:
     return True
 
 
-def _where(f: SearchFilters, sources: set[str] | None) -> dict | None:
+def _set_clause(sets: frozenset[str], present: frozenset[str], unlabelled: bool) -> dict:
+    """Chroma's filter for chunks in `sets`. Chunks stored before sets existed carry no label and
+    count as public: while the store has any, a scope that includes public also matches chunks
+    whose label is none of the labels known (Chroma's $nin matches a missing key)."""
+    allowed = {"source_set": {"$in": sorted(sets) or ["\x00none"]}}
+    if unlabelled and DEFAULT_SET in sets:
+        return {"$or": [allowed, {"source_set": {"$nin": sorted(present | sets)}}]}
+    return allowed
+
+
+def _all_of(clauses: list[dict]) -> dict | None:
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _filter_clauses(f: SearchFilters, sources: set[str] | None) -> list[dict]:
     clauses: list[dict] = []
     if sources is not None:
         clauses.append({"source_id": {"$in": sorted(sources) or ["\x00none"]}})
@@ -177,6 +275,4 @@ def _where(f: SearchFilters, sources: set[str] | None) -> dict | None:
     if f.until:
         clauses.append({"published_ord": {"$lte": _date_ordinal(f.until)}})
         clauses.append({"published_ord": {"$gt": 0}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return clauses

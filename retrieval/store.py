@@ -26,6 +26,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from retrieval.errors import EmbeddingModelMismatch, StoreError
+from retrieval.sets import DEFAULT_SET
 from retrieval.types import Chunk, DocumentMeta, Passage
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None) -> dict[str, An
         "published": m.published,
         "published_ord": _date_ordinal(m.published),
         "dateline": m.dateline,
+        "source_set": m.source_set,
         "position": chunk.position,
         "start": chunk.start,
         "end": chunk.end,
@@ -121,6 +123,7 @@ def _meta_from(md: dict[str, Any]) -> DocumentMeta:
         url=str(md.get("url", "")),
         published=str(md.get("published", "")),
         dateline=str(md.get("dateline", "")),
+        source_set=str(md.get("source_set") or DEFAULT_SET),  # stored before sets existed: public
     )
 
 
@@ -298,6 +301,16 @@ class ChunkStore:
                 ),
             )
 
+    def label(self, ids: Iterable[str], source_set: str) -> None:
+        """Put chunks in `source_set` (their other metadata, text and vectors stay)."""
+        ids = list(ids)
+        for lo in range(0, len(ids), self._max_batch):
+            part = ids[lo : lo + self._max_batch]
+            self._call(
+                "labelling chunks with their set",
+                lambda col: col.update(ids=part, metadatas=[{"source_set": source_set}] * len(part)),
+            )
+
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for lo in range(0, len(ids), self._max_batch):
@@ -396,12 +409,26 @@ class ChunkStore:
         return self._call("counting chunks", lambda col: col.count())
 
     def ids_by_source(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
+        return {sid: set().union(*by_set.values()) for sid, by_set in self.ids_by_source_and_set().items()}
+
+    def ids_by_source_and_set(self) -> dict[str, dict[str, set[str]]]:
+        """source id -> set label -> its chunk ids ("" labels chunks stored before sets existed)."""
+        out: dict[str, dict[str, set[str]]] = {}
         for ids, metas, _ in self._scan(include=["metadatas"]):
             for cid, md in zip(ids, metas):
                 if md:
-                    out.setdefault(str(md.get("source_id", "")), set()).add(cid)
+                    by_set = out.setdefault(str(md.get("source_id", "")), {})
+                    by_set.setdefault(str(md.get("source_set") or ""), set()).add(cid)
         return out
+
+    def has_unlabelled(self, known_sets: Iterable[str]) -> bool:
+        """Whether some chunk carries none of `known_sets` as its set: stored before sets existed
+        (no label), when `known_sets` are all the labels a scan found."""
+        known = sorted(set(known_sets)) or [DEFAULT_SET]
+        res = self._call(
+            "reading chunks", lambda col: col.get(where={"source_set": {"$nin": known}}, include=[], limit=1)
+        )
+        return bool(res["ids"])
 
     def all_passages(self) -> list[Passage]:
         passages: list[Passage] = []
@@ -409,12 +436,16 @@ class ChunkStore:
             passages.extend(p for p in map(_passage, ids, docs, metas) if p is not None)
         return passages
 
-    def sources(self) -> list[SourceSummary]:
+    def sources(self, sets: Iterable[str] | None = None) -> list[SourceSummary]:
+        """Each source with its chunk count; with `sets`, only the chunks in those sets count."""
+        allowed = None if sets is None else frozenset(sets)
         counts: dict[str, int] = {}
         metas: dict[str, DocumentMeta] = {}
         for ids, mds, _ in self._scan(include=["metadatas"]):
             for md in mds:
                 if not md:
+                    continue
+                if allowed is not None and str(md.get("source_set") or DEFAULT_SET) not in allowed:
                     continue
                 sid = str(md.get("source_id", ""))
                 counts[sid] = counts.get(sid, 0) + 1

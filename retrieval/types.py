@@ -17,6 +17,7 @@ class DocumentMeta:
     url: str = ""
     published: str = ""  # ISO date YYYY-MM-DD
     dateline: str = ""  # e.g. "ISLAMABAD"
+    source_set: str = "public"  # the named set the source belongs to (retrieval/sets.py)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class SearchFilters:
     source: str | None = None  # source_id (or a substring of it)
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
+    sets: frozenset[str] | None = None  # only these source sets (None: every set)
 
 
 @dataclass
@@ -66,6 +68,7 @@ class IngestReport:
     files_failed: int = 0  # of those, files that could not be read or processed (not merely empty)
     chunks_added: int = 0
     chunks_removed: int = 0
+    chunks_relabelled: int = 0  # kept chunks moved to another source set (or labelled for the first time)
     chunks_total: int = 0
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0

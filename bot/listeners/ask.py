@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.answering import Job
 from bot.delivery import ResponseUrl, SlashTarget
-from bot.deps import Bot, slash_command_text
+from bot.deps import Bot, is_dm, slash_command_text
 from bot.render import SEARCHING
 
 log = logging.getLogger(__name__)
@@ -36,4 +36,5 @@ def register(app: App, bot: Bot) -> None:
             ephemeral=bot.ephemeral,
             question=question,
         )
-        bot.answerer.submit(Job(question=question, user=user, channel=channel, target=target))
+        sets = bot.sets.of(channel, is_dm=is_dm(channel))
+        bot.answerer.submit(Job(question=question, user=user, channel=channel, target=target, sets=sets))

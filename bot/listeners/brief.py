@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot.answering import BriefJob
 from bot.delivery import BriefTarget, ResponseUrl
-from bot.deps import Bot, slash_command_text
+from bot.deps import Bot, is_dm, slash_command_text
 
 log = logging.getLogger(__name__)
 
@@ -33,4 +33,5 @@ def register(app: App, bot: Bot) -> None:
         target = BriefTarget(
             client, channel=channel, user=user, response_url=ResponseUrl(command.get("response_url")), topic=topic
         )
-        bot.answerer.submit_brief(BriefJob(topic=topic, user=user, channel=channel, target=target))
+        sets = bot.sets.of(channel, is_dm=is_dm(channel))
+        bot.answerer.submit_brief(BriefJob(topic=topic, user=user, channel=channel, target=target, sets=sets))

@@ -14,6 +14,7 @@ from bot.render import FEEDBACK_DOWN, FEEDBACK_UP, short_message
 
 log = logging.getLogger(__name__)
 
+NOT_HERE = "That answer was not posted in this conversation; your vote is not recorded."
 THANKS = {"up": "Thanks, your 👍 is recorded.", "down": "Thanks, your 👎 is recorded. A follow-up question in the thread may help."}
 
 
@@ -33,7 +34,11 @@ def register(app: App, bot: Bot) -> None:
             log.info("feedback on %s from %s in %s refused by the allow-lists", answer_id, user, channel)
             bot.answerer.background(_thank, client, body.get("response_url"), channel, user, thread_ts, refusal)
             return
-        bot.feedback.add_vote(answer_id, user=user, vote=vote, channel=channel)
+        if bot.feedback.add_vote(answer_id, user=user, vote=vote, channel=channel) is None:
+            log.warning("feedback on %s from %s in %s refused: the answer was posted in another channel",
+                        answer_id, user, channel)  # fmt: skip
+            bot.answerer.background(_thank, client, body.get("response_url"), channel, user, thread_ts, NOT_HERE)
+            return
         log.info("feedback %s on %s from %s", vote, answer_id, user)
         bot.answerer.background(_thank, client, body.get("response_url"), channel, user, thread_ts, THANKS[vote])
 

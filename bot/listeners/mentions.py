@@ -64,4 +64,5 @@ def _question(bot: Bot, event: dict, context: BoltContext, client: WebClient, *,
             return dm_context(client, channel, ts, bot_user_id)
     else:
         earlier = None
-    bot.answerer.submit(Job(question=question, user=user, channel=channel, target=target, context=earlier))
+    sets = bot.sets.of(channel, is_dm=dm)
+    bot.answerer.submit(Job(question=question, user=user, channel=channel, target=target, sets=sets, context=earlier))
