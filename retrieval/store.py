@@ -104,11 +104,14 @@ def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None) -> dict[str, An
         "published": m.published,
         "published_ord": _date_ordinal(m.published),
         "dateline": m.dateline,
+        "kind": m.kind,
+        "author": m.author,
         "position": chunk.position,
         "start": chunk.start,
         "end": chunk.end,
         "content_hash": chunk.content_hash,
         "sentences": json.dumps([list(span) for span in chunk.sentences]),
+        "pages": json.dumps([list(page) for page in chunk.pages]) if chunk.pages else "",
         "sentence_vectors": encode_vectors(sentence_vectors) if sentence_vectors is not None else "",
     }
 
@@ -121,6 +124,8 @@ def _meta_from(md: dict[str, Any]) -> DocumentMeta:
         url=str(md.get("url", "")),
         published=str(md.get("published", "")),
         dateline=str(md.get("dateline", "")),
+        kind=str(md.get("kind", "")),
+        author=str(md.get("author", "")),
     )
 
 
@@ -138,6 +143,7 @@ def _passage(chunk_id: str, text: str | None, md: dict[str, Any] | None, **score
         end=int(md.get("end", 0)),
         sentences=spans,
         sentence_vectors=decode_vectors(str(md.get("sentence_vectors", "")), len(spans)),
+        pages=[(int(o), int(n)) for o, n in json.loads(md.get("pages") or "[]")],
         **scores,
     )
 

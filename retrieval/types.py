@@ -17,6 +17,23 @@ class DocumentMeta:
     url: str = ""
     published: str = ""  # ISO date YYYY-MM-DD
     dateline: str = ""  # e.g. "ISLAMABAD"
+    kind: str = ""  # where it came from: "file", "web", "feed", "pdf", "docx" ("" in stores built before)
+    author: str = ""  # byline, when the page or document names one
+
+
+SOURCE_KINDS = ("file", "web", "feed", "pdf", "docx")
+
+PageStarts = tuple[tuple[int, int], ...]  # ((document offset, page number), ...) in offset order
+
+
+def page_at(pages: PageStarts | list, offset: int) -> int | None:
+    """The page on which document offset `offset` lies, or None for a text without pages."""
+    page = None
+    for start, number in pages:
+        if start > offset:
+            break
+        page = number
+    return page
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,7 @@ class Chunk:
     end: int
     content_hash: str  # sha256 of the whole cleaned document
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans (document offsets) in the chunk
+    pages: PageStarts = ()  # a PDF's pages in the chunk: ((chunk start, its page), (offset, next page)...)
 
 
 @dataclass
@@ -48,6 +66,11 @@ class Passage:
     lexical: float | None = None  # BM25 score, when lexical search found it
     sentences: list[tuple[int, int]] = field(default_factory=list)  # spans, document offsets
     sentence_vectors: np.ndarray | None = None  # one embedding per sentence, stored at ingest
+    pages: list[tuple[int, int]] = field(default_factory=list)  # as Chunk.pages
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page of a document offset inside this passage (None: not a paged document)."""
+        return page_at(self.pages, offset)
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,15 @@ class SearchFilters:
     source: str | None = None  # source_id (or a substring of it)
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
+
+
+@dataclass(frozen=True)
+class IngestedSource:
+    """One source an ingest read: what it says about itself and how many chunks it has now."""
+
+    meta: DocumentMeta
+    chunks: int
+    changed: bool  # False: it was already in the store as it is
 
 
 @dataclass
@@ -69,3 +101,5 @@ class IngestReport:
     chunks_total: int = 0
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sources: list[IngestedSource] = field(default_factory=list)  # each source read and indexed (or unchanged)
+    failures: list[str] = field(default_factory=list)  # one line per source that could not be ingested
