@@ -139,6 +139,8 @@ def blocked_reason(address: str) -> str | None:
         ip = ip.ipv4_mapped
     if str(ip) == "169.254.169.254" or str(ip) == "fd00:ec2::254":
         return "the cloud metadata address"
+    if ip.is_unspecified:
+        return "not a public address"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:

@@ -21,7 +21,14 @@ import numpy as np
 
 from retrieval.chunking import chunk_document
 from retrieval.embedder import Embedder, chunk_vector
-from retrieval.loaders import BadSourceFile, LoadedDocument, iter_source_files, load_document, source_id_of
+from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
+    BadSourceFile,
+    SourceDocument,
+    is_remote_source,
+    iter_source_files,
+    load_document,
+    source_id_of,
+)
 from retrieval.lock import write_lock
 from retrieval.store import ChunkStore
 from retrieval.types import Chunk, IngestedSource, IngestReport
@@ -34,21 +41,6 @@ class ChunkingOptions:
     sentences_per_chunk: int = 4
     overlap: int = 1
     max_chars: int = 1200
-
-
-@dataclass(frozen=True)
-class SourceDocument:
-    """A source to ingest: its id in the store, how messages name it, and how to load it (a call
-    that returns the LoadedDocument or raises BadSourceFile)."""
-
-    source_id: str
-    label: str
-    load: Callable[[], LoadedDocument]
-
-    @classmethod
-    def loaded(cls, doc: LoadedDocument, label: str | None = None) -> "SourceDocument":
-        """A document already read (fetched before the write lock was taken)."""
-        return cls(doc.meta.source_id, label or doc.meta.source_id, lambda: doc)
 
 
 @dataclass
@@ -198,7 +190,8 @@ class Ingestor:
                     self._flush(store, pending, bar)
             self._flush(store, pending, bar)
             if prune:
-                gone = sorted(set(existing) - seen)
+                # links, feed items and Slack files are not under the folders: never "gone"
+                gone = sorted(sid for sid in set(existing) - seen if not is_remote_source(sid))
                 for sid in gone:
                     store.delete(existing[sid])
                     report.chunks_removed += len(existing[sid])

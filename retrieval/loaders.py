@@ -64,6 +64,29 @@ class LoadedDocument:
 
 SourceItem = tuple[Path, Path] | BadSourceFile
 
+_REMOTE_ID = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def is_remote_source(source_id: str) -> bool:
+    """A source that is not a file under the ingested folders: a link ("https://..."), a feed
+    item, a file shared in Slack ("slack://file/F0123")."""
+    return bool(_REMOTE_ID.match(source_id))
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A source to ingest: its id in the store, how messages name it, and how to load it (a call
+    that returns the LoadedDocument or raises BadSourceFile)."""
+
+    source_id: str
+    label: str
+    load: Callable[[], LoadedDocument]
+
+    @classmethod
+    def loaded(cls, doc: LoadedDocument, label: str | None = None) -> "SourceDocument":
+        """A document already read (e.g. fetched before the write lock was taken)."""
+        return cls(doc.meta.source_id, label or doc.meta.source_id, lambda: doc)
+
 
 # ---------------------------------------------------------------- finding files
 def iter_source_files(

@@ -74,6 +74,7 @@ def server_client(host: str, port: int, *, ssl: bool = False, headers: dict[str,
 class SourceSummary:
     meta: DocumentMeta
     chunks: int
+    added: float = 0.0  # when its current chunks were last written (Unix time; 0 in older stores)
 
 
 def _date_ordinal(iso: str) -> int:
@@ -94,9 +95,10 @@ def decode_vectors(text: str, rows: int) -> np.ndarray | None:
     return flat.reshape(rows, -1) if flat.size % rows == 0 else None
 
 
-def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None) -> dict[str, Any]:
+def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None, added: float = 0.0) -> dict[str, Any]:
     m = chunk.meta
     return {
+        "added": added,
         "source_id": m.source_id,
         "title": m.title,
         "outlet": m.outlet,
@@ -289,6 +291,7 @@ class ChunkStore:
     ) -> None:
         """Upsert, split into batches the client accepts (its get_max_batch_size)."""
         sentence_vectors = sentence_vectors or [None] * len(chunks)
+        added = round(time.time(), 3)
         for lo in range(0, len(chunks), self._max_batch):
             part = chunks[lo : lo + self._max_batch]
             self._call(
@@ -298,7 +301,7 @@ class ChunkStore:
                     embeddings=np.asarray(embeddings[lo : lo + self._max_batch], dtype=np.float32),
                     documents=[c.text for c in part],
                     metadatas=[
-                        _metadata(c, v)
+                        _metadata(c, v, added)
                         for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
                     ],
                 ),
@@ -418,6 +421,7 @@ class ChunkStore:
     def sources(self) -> list[SourceSummary]:
         counts: dict[str, int] = {}
         metas: dict[str, DocumentMeta] = {}
+        added: dict[str, float] = {}
         for ids, mds, _ in self._scan(include=["metadatas"]):
             for md in mds:
                 if not md:
@@ -425,7 +429,8 @@ class ChunkStore:
                 sid = str(md.get("source_id", ""))
                 counts[sid] = counts.get(sid, 0) + 1
                 metas.setdefault(sid, _meta_from(md))
-        return [SourceSummary(metas[s], counts[s]) for s in sorted(counts)]
+                added[sid] = max(added.get(sid, 0.0), float(md.get("added") or 0.0))
+        return [SourceSummary(metas[s], counts[s], added[s]) for s in sorted(counts)]
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[Passage]:
         if k <= 0:
