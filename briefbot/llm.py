@@ -354,15 +354,20 @@ def _answer_sentence(s: CheckedSentence, passages: list[Passage], numbers: Sourc
 
 
 def _cited(numbers: SourceNumbers, p: Passage, s: CheckedSentence, n: int) -> Citation:
+    """A citation of passage n, numbering its source (and noting the PDF page cited)."""
     best = s.evidence.get(n)
-    start = best.start if best is not None else p.start
-    page = p.page_at(start)
-    number = numbers.number(p.meta, page)
+    page = p.page_at(best.start if best is not None else p.start)
+    return _citation(numbers.number(p.meta, page), p, s, n)
+
+
+def _citation(number: int, p: Passage, s: CheckedSentence, n: int) -> Citation:
+    best = s.evidence.get(n)
     if best is None:
-        return Citation(number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=p.start, end=p.end, page=page)
+        return Citation(number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=p.start, end=p.end,
+                        page=p.page_at(p.start))  # fmt: skip
     return Citation(
         number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=best.start, end=best.end,
-        quote=best.text, page=page,
+        quote=best.text, page=p.page_at(best.start),
     )  # fmt: skip
 
 
