@@ -4,7 +4,7 @@ A feed is fetched like any link (retrieval.fetch: same safety checks), condition
 ETag / Last-Modified are known. Each item becomes a SourceDocument whose id is the item's link
 (normalised), so an article reached through a feed and by its link is one source. The item's
 full text comes from the feed when the feed carries it (content:encoded, Atom content), else from
-its link; the feed's title is the outlet and the item's title, date and author fill what the
+its link (a summary alone is not ingested: an item whose link fails is tried again next poll); the feed's title is the outlet and the item's title, date and author fill what the
 article does not say itself.
 
 `FeedStates` keeps, per feed, the validators of the last fetch and the items already ingested
@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.fetch import Fetcher, FetchRefused, normalise_url
-from retrieval.loaders import BadSourceFile, LoadedDocument, SourceDocument, document_from_bytes
+from retrieval.loaders import LoadedDocument, SourceDocument, document_from_bytes
 from retrieval.web import load_link
 
 log = logging.getLogger(__name__)
 
 FEED_FORMATS = ("feed", "xml")
-FULL_TEXT_WORDS = 120  # an item whose feed text is at least this long is read from the feed itself
+FULL_TEXT_WORDS = 80  # an item whose feed text is at least this long is read from the feed itself
 SEEN_KEEP = 2_000  # item ids remembered per feed
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -134,14 +134,8 @@ class FeedReader:
         def load() -> LoadedDocument:
             if len(_TAGS.sub(" ", item.html).split()) >= FULL_TEXT_WORDS or not item.link:
                 return _from_feed_text(item, known)
-            try:
-                return load_link(item.link, self.fetcher, kind="feed", known=known)
-            except BadSourceFile as exc:
-                if not _TAGS.sub(" ", item.html).strip():
-                    raise
-                doc = _from_feed_text(item, known)
-                doc.warnings.append(f"{item.link}: {exc.problem}; used the text the feed carries instead")
-                return doc
+            # a summary is not the article: an item whose link fails is tried again next poll
+            return load_link(item.link, self.fetcher, kind="feed", known=known)
 
         return SourceDocument(item.source_id, item.link or item.source_id, load)
 

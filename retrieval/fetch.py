@@ -187,7 +187,7 @@ class Fetcher:
                 extensions = {"sni_hostname": sni} if sni else {}
                 try:
                     with client.stream("GET", target, headers=request_headers, extensions=extensions) as response:
-                        if response.is_redirect:
+                        if response.status_code in (301, 302, 303, 307, 308):
                             location = response.headers.get("location", "")
                             if not location:
                                 raise FetchRefused(requested, f"redirect ({response.status_code}) without a Location")
