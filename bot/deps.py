@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.answering import Answerer
 from bot.dedupe import SeenKeys
 from bot.feedback import FeedbackStore
 from bot.render import short_message, slack_to_plain
+
+if TYPE_CHECKING:
+    from bot.sources import SourceDesk
 
 NOT_ENABLED_CHANNEL = (
     "Sorry, briefbot is not enabled in this channel. Ask the person who runs briefbot to add it, "
@@ -41,6 +45,7 @@ class Bot:
     access: Access = field(default_factory=Access)
     ephemeral: bool = False  # /ask answers only for the asker
     signing_secret: str = field(default="", repr=False)  # HTTP mode checks signatures before Bolt does
+    sources: "SourceDesk | None" = None  # /source and shared files
 
 
 def is_dm(channel: str | None, channel_type: str | None = None) -> bool:

@@ -136,7 +136,8 @@ class Intake:
 
     # -- what is there
 
-    def latest(self, n: int = 10) -> list[SourceSummary]:
-        """The sources most recently added or changed."""
+    def latest(self, n: int = 10) -> tuple[list[SourceSummary], int]:
+        """The `n` sources most recently added or changed, and how many there are in all."""
         rows = self.store.sources()
-        return sorted(rows, key=lambda r: (r.added, r.meta.published or "", r.meta.source_id), reverse=True)[:n]
+        rows.sort(key=lambda r: (r.added, r.meta.published or "", r.meta.source_id), reverse=True)
+        return rows[:n], len(rows)

@@ -16,6 +16,7 @@ added with an ETag / Last-Modified answers 304 to a request that carries them.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ class Response:
     etag: str = ""
     last_modified: str = ""
     stream_bytes: int = 0  # > 0: send this many bytes in chunks, no Content-Length
+    delay: float = 0.0  # seconds to wait before answering (a slow site)
 
 
 class NewsSite:
@@ -104,6 +106,8 @@ class NewsSite:
         if response is None:
             self._send(request, 404, "text/plain", b"not found")
             return
+        if response.delay:
+            time.sleep(response.delay)
         if response.stream_bytes:
             self._stream(request, response)
             return
