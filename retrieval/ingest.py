@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from retrieval.chunking import chunk_document
+from briefbot.errors import StoreError
 from retrieval.embedder import Embedder, chunk_vector
 from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
     BadSourceFile,
@@ -224,7 +225,9 @@ class Ingestor:
                 log.debug("stored %d chunks", len(part))
                 pending.embedded += len(part)
                 bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
-        except BaseException:
+        except StoreError:
+            raise  # the store itself failed (a full disk, a server gone): the next ingest converges
+        except BaseException:  # the embedder, an interrupt: the store works, take back what was added
             self._take_back(store, pending.chunks)
             raise
         for stale in pending.deletions:
@@ -234,9 +237,8 @@ class Ingestor:
 
     @staticmethod
     def _take_back(store: ChunkStore, chunks: list[Chunk]) -> None:
-        """A write failed part-way: remove the new chunks it may have added (none of them was in
-        the store before), so no source is left half written. Best effort: when the store itself
-        is down, the next ingest converges instead."""
+        """A flush stopped part-way (not by the store): remove the new chunks it may have added
+        (none of them was in the store before), so no source is left half written."""
         try:
             store.delete(c.chunk_id for c in chunks)
         except Exception as exc:

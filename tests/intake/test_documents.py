@@ -97,3 +97,31 @@ def test_page_starts_follow_a_sentence_over_the_page_break():
     assert len(doc.pages) == 2 and doc.pages[0] == (0, 1)
     second = doc.pages[1][0]
     assert doc.text[second:].startswith("They also signed")
+
+
+def test_a_source_whose_write_stops_half_way_leaves_no_chunks(intaking):
+    """The embedder fails on the second batch of a long document, after the first was stored:
+    the chunks already written are taken back."""
+    from retrieval.ingest import Ingestor, SourceDocument
+    from retrieval.loaders import document_from_bytes
+
+    real = intaking.service.ingestor.embedder
+
+    class FailsOnSecondBatch:
+        name = real.name
+
+        def __init__(self):
+            self.calls = 0
+
+        def embed(self, texts):
+            self.calls += 1
+            if self.calls == 2:
+                raise MemoryError("out of memory while embedding")
+            return real.embed(texts)
+
+    ingestor = Ingestor(intaking.service.store, FailsOnSecondBatch(), batch_size=2)
+    text = "\n\n".join(f"Paragraph {i} says the ministers met in city number {i} on a Monday. It rained." for i in range(30))
+    doc = document_from_bytes(text.encode(), "text", source_id="https://example.org/long", label="long")
+    with pytest.raises(MemoryError):
+        ingestor.ingest_documents([SourceDocument.loaded(doc)])
+    assert intaking.service.store.count() == 0
