@@ -12,13 +12,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.delivery import ChannelTarget, ResponseUrl
-from bot.deps import Bot, slash_command_text
+from bot.deps import Bot, is_dm, slash_command_text
 from bot.render import escape, short_message
 from bot.sources import USAGE, CommandReply, ThreadReply
 
 log = logging.getLogger(__name__)
-
-READABLE = ("pdf", "docx", "txt", "md", "markdown", "html", "htm")
 
 
 def register(app: App, bot: Bot) -> None:
@@ -73,7 +71,7 @@ def on_files(bot: Bot, event: dict, client: WebClient) -> None:
     if not bot.seen.first(f"files:{channel}:{ts}"):
         return  # the same message again (app_mention and message events, retries)
     target = ChannelTarget(client, channel=channel, user=user, thread_ts=thread_ts)
-    refusal = bot.access.refusal(user=user, channel=channel, is_dm=channel.startswith("D"))
+    refusal = bot.access.refusal(user=user, channel=channel, is_dm=is_dm(channel, event.get("channel_type")))
     if refusal is None and bot.sources is not None:
         refusal = bot.sources.refusal(user)
     if refusal is not None or bot.sources is None:

@@ -123,3 +123,21 @@ def test_addresses_and_urls():
     assert blocked_reason("fe80::1%eth0") == "a link-local address"
     assert normalise_url("HTTPS://Example.ORG:443/a?b=1#top") == "https://example.org/a?b=1"
     assert normalise_url("http://example.org") == "http://example.org/"
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(site):
+    """A host name is resolved once, checked, and the request sent to that address with the name
+    in the Host header: a second DNS answer (rebinding) has no say."""
+    answers = iter([["127.0.0.1"], ["10.9.9.9"]])  # a rebinding resolver: the second answer is private
+    asked = []
+
+    def resolver(host, port):
+        asked.append(host)
+        return next(answers)
+
+    port = site.server.server_address[1]
+    fetcher = Fetcher(FetchPolicy(allow_hosts=frozenset({"news.example"})), resolver=resolver)
+    fetched = fetcher.get(f"http://news.example:{port}/article")
+    assert b"Trans-Afghan" in fetched.content and fetched.url == f"http://news.example:{port}/article"
+    assert asked == ["news.example"]  # resolved once; the connection used that answer
+    assert site.requests("/article")[0][1]["host"] == f"news.example:{port}"
