@@ -124,6 +124,10 @@ def normalise_url(url: str) -> str:
         raise FetchRefused(text, "has no host name", "give a full URL, e.g. https://example.org/news/1")
     if any(ch.isspace() for ch in text):
         raise FetchRefused(text, "contains spaces", "give the URL as copied from the address bar")
+    try:  # an international domain name goes on the wire in its ASCII form
+        host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise FetchRefused(text, "has a host name that is not valid", "check the link") from None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         netloc += f":{port}"

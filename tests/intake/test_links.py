@@ -119,3 +119,16 @@ def test_cli_ingest_without_private_fetching_refuses_a_loopback_link(site, tmp_p
     out, err = capsys.readouterr()
     assert code == 3 and "loopback address" in err and "not fetched" in err
     assert site.requests() == []  # no request reached the server
+
+
+def test_prune_of_a_folder_keeps_links_and_feed_items(site, intaking, tmp_path):
+    url = site.url("/article")
+    chunks = intaking.intake.add_link(url).chunks
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "note.txt").write_text("The visa desk in Lahore opens next week, officials said on Monday.\n")
+    intaking.service.ingestor.ingest([folder], prune=True, progress=False)
+    (folder / "note.txt").unlink()
+    report = intaking.service.ingestor.ingest([folder], prune=True, progress=False)
+    assert report.chunks_removed == 1  # the file that went, not the link
+    assert stored(intaking.service, url) == chunks
