@@ -235,8 +235,16 @@ def _watch(args, settings: Settings) -> int:
     service = build_service(settings, ingest_if_empty=False)
     intake = build_intake(settings, service)
     stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if main_thread else None
+    try:
+        return _poll_feeds(intake, feeds, interval, once=args.once, stop=stop)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _poll_feeds(intake, feeds: list[str], interval: float, *, once: bool, stop) -> int:
     watch_log = logging.getLogger("briefbot.watch")
     watch_log.info("watching %d feed(s) every %g s", len(feeds), interval)
     failed = 0
@@ -257,9 +265,9 @@ def _watch(args, settings: Settings) -> int:
                 "".join(f"\n  + {_describe(s.meta)} ({s.chunks} chunks)" for s in added),
             )  # fmt: skip
             failed += result.report.files_failed
-        if args.once or stop.wait(interval):
+        if once or stop.wait(interval):
             break
-    return EXIT_SOME_FILES_FAILED if failed and args.once else 0
+    return EXIT_SOME_FILES_FAILED if failed and once else 0
 
 
 def _ask(args, settings: Settings) -> int:

@@ -64,14 +64,15 @@ class Intake:
     # -- links
 
     def link_sources(self, urls: list[str]) -> list[SourceDocument]:
-        """Links as sources for a batch ingest (each fetched when its turn comes)."""
+        """Links as sources for a batch ingest, each fetched and read now (before the ingest takes
+        the write lock); one that fails is passed on to fail in the ingest, named with its reason."""
         out = []
         for url in urls:
             try:
                 sid = normalise_url(url)
             except FetchRefused:
                 sid = url.strip()
-            out.append(SourceDocument(sid, url.strip(), lambda url=url: load_link(url, self.fetcher)))
+            out.append(_read_now(SourceDocument(sid, url.strip(), lambda url=url: load_link(url, self.fetcher))))
         return out
 
     def add_link(self, url: str) -> IngestedSource:
@@ -125,7 +126,7 @@ class Intake:
         if poll.not_modified:
             return result
         if poll.items:
-            documents = [self.feeds.document(item, poll.title) for item in poll.items]
+            documents = [_read_now(self.feeds.document(item, poll.title)) for item in poll.items]
             result.report = self.ingestor.ingest_documents(documents, warn=warn)
         done = {s.meta.source_id for s in result.report.sources}
         state.seen += [item.source_id for item in poll.items if item.source_id in done and item.source_id not in state.seen]
@@ -141,3 +142,18 @@ class Intake:
         rows = self.store.sources()
         rows.sort(key=lambda r: (r.added, r.meta.published or "", r.meta.source_id), reverse=True)
         return rows[:n], len(rows)
+
+
+def _read_now(source: SourceDocument) -> SourceDocument:
+    """The source loaded at once (a fetch does not hold the store's write lock); a failure is
+    kept for the ingest to report like any other."""
+    try:
+        doc = source.load()
+    except Exception as exc:  # BadSourceFile or a surprise: the ingest names it, the others go on
+        failure = exc
+
+        def fail():
+            raise failure
+
+        return SourceDocument(source.source_id, source.label, fail)
+    return SourceDocument(source.source_id, source.label, lambda: doc)
