@@ -70,7 +70,7 @@ def scanned_pdf(pages: int = 2) -> bytes:
         f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
     ]
     for i in range(pages):
-        page, content, image = 4 + 3 * i, 5 + 3 * i, 6 + 3 * i
+        content, image = 5 + 3 * i, 6 + 3 * i  # the page itself is object 4 + 3 * i
         objects.append(
             f"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im1 {image} 0 R >> >> "
             f"/Contents {content} 0 R >>".encode()

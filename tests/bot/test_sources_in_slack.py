@@ -53,7 +53,7 @@ def posted(fake, channel: str, *, thread_ts: str | None = None, timeout: float =
 def share(slack, fake, name: str, data: bytes, *, user: str = ADMIN, channel: str = "D0ADMIN", mention: bool = False):
     """A person shares a file: in a DM (a message event, subtype file_share) or with @briefbot in a channel."""
     file = fake.add_file(name, data, user=user)
-    text = f"<@UBRIEFBOT> here is the statement" if mention else ""
+    text = "<@UBRIEFBOT> here is the statement" if mention else ""
     ts = fake.add_message(channel, text, user=user)
     if mention:
         event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "files": [file]}
