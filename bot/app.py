@@ -25,6 +25,7 @@ from bot.feedback import FeedbackStore
 from bot.journal import open_journal, recover
 from bot.listeners import register_all
 from bot.render import short_message
+from bot.sources import SlackFiles, SourceDesk
 from briefbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,18 @@ def dedupe_key(body: dict) -> str | None:
     return None
 
 
+def _source_desk(settings: Settings, service) -> SourceDesk:
+    """Adding sources from Slack, when the service can ingest (a BriefingService can)."""
+    intake = None
+    if getattr(service, "ingestor", None) is not None and getattr(service, "store", None) is not None:
+        from briefbot.factory import build_intake
+
+        intake = build_intake(settings, service)
+    token = secret_value(settings.slack_bot_token)
+    files = SlackFiles.for_api(token, settings.slack_api_url, settings.max_file_bytes) if token else None
+    return SourceDesk(intake, frozenset(settings.slack_source_admins), files)
+
+
 def create_app(settings: Settings, service: AnswerService, *, client: WebClient | None = None) -> App:
     client = client or build_client(settings)
     feedback = FeedbackStore(settings.feedback_file)
@@ -82,6 +95,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
         sets=ChannelSets(dict(settings.slack_channel_sets), settings.slack_default_sets),
         ephemeral=settings.slack_ephemeral,
     )
+    bot.sources = _source_desk(settings, service)
     # Without a signing secret (Socket Mode) no HTTP request may pass: verify against a random one.
     signing_secret = secret_value(settings.slack_signing_secret) or secrets.token_hex(32)
     bot.signing_secret = signing_secret

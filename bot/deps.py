@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from bot.answering import Answerer
 from bot.dedupe import SeenKeys
 from bot.feedback import FeedbackStore
 from bot.render import short_message, slack_to_plain
+
+if TYPE_CHECKING:
+    from bot.sources import SourceDesk
 
 NOT_ENABLED_CHANNEL = (
     "Sorry, briefbot is not enabled in this channel. Ask the person who runs briefbot to add it, "
@@ -50,6 +53,16 @@ class ChannelSets:
             return self.channels["dm"]
         return self.default
 
+    def home(self, channel: str | None, *, is_dm: bool) -> str | None:
+        """The set a source added in this conversation goes into: its one set; of several, the one
+        that is not public (material shared where restricted sets are read stays restricted);
+        None when that leaves a choice, so nothing is filed under a wider set than meant."""
+        sets = self.of(channel, is_dm=is_dm)
+        if len(sets) == 1:
+            return next(iter(sets))
+        restricted = sets - {"public"}
+        return next(iter(restricted)) if len(restricted) == 1 else None
+
 
 @dataclass
 class Bot:
@@ -60,6 +73,7 @@ class Bot:
     sets: ChannelSets = field(default_factory=ChannelSets)
     ephemeral: bool = False  # /ask answers only for the asker
     signing_secret: str = field(default="", repr=False)  # HTTP mode checks signatures before Bolt does
+    sources: "SourceDesk | None" = None  # /source and shared files
 
 
 def is_dm(channel: str | None, channel_type: str | None = None) -> bool:

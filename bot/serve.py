@@ -116,6 +116,8 @@ def serve(
         return _http_mode(app, host, DEFAULT_PORT if port is None else port, out, ready, stop)
     finally:
         bot.answerer.shutdown(timeout=30)
+        if bot.sources is not None:
+            bot.sources.shutdown()
 
 
 def _http_mode(app, host: str, port: int, out: TextIO, ready, stop: threading.Event | None) -> int:

@@ -18,6 +18,9 @@ class SourceRef(BaseModel):
     url: str = ""
     published: str = ""  # ISO date when the article carries one, else ""
     dateline: str = ""  # e.g. "ISLAMABAD", when the text opens with one
+    kind: str = ""  # "file", "web", "feed", "pdf", "docx" ("" when unknown)
+    author: str = ""
+    pages: list[int] = Field(default_factory=list)  # a PDF's pages that the citations to it name
 
     @property
     def label(self) -> str:
@@ -30,10 +33,21 @@ class SourceRef(BaseModel):
         return self.source_id
 
     def line_parts(self) -> list[str]:
-        """[label, outlet (or the file, when the label is not it), date or "undated"]: one source
-        line's parts, the same in the CLI, Slack and the brief."""
-        where = self.outlet or (self.source_id if self.label != self.source_id else "")
-        return [p for p in (self.label, where, self.published or "undated") if p]
+        """[label, outlet (or the file, when the label is not it), date or "undated", and for what is
+        not a plain file its kind with the pages cited ("PDF p. 2")]: one source line's parts, the
+        same in the CLI, Slack and the brief."""
+        where = self.outlet or (self.source_id if self.label != self.source_id and "://" not in self.source_id else "")
+        return [p for p in (self.label, where, self.published or "undated", self.kind_label) if p]
+
+    @property
+    def kind_label(self) -> str:
+        """"web page", "feed item", "Word document", "PDF p. 2" / "PDF pp. 1, 3"; "" for a file."""
+        names = {"web": "web page", "feed": "feed item", "docx": "Word document", "pdf": "PDF"}
+        name = names.get(self.kind, "")
+        if self.pages:
+            where = f"p. {self.pages[0]}" if len(self.pages) == 1 else "pp. " + ", ".join(map(str, self.pages))
+            return f"{name} {where}".strip()
+        return name
 
 
 class Citation(BaseModel):
@@ -45,6 +59,7 @@ class Citation(BaseModel):
     start: int  # character offsets into the cleaned document text
     end: int
     quote: str = ""
+    page: int | None = None  # the PDF page the cited text is on
 
 
 class GroundingCheck(BaseModel):

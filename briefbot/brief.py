@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, Field
 
 from briefbot.answer import Citation, CitedText, SourceRef
-from briefbot.compose import OfflineComposer, SourceNumbers, citation
+from briefbot.compose import OfflineComposer, SourceNumbers
 from briefbot.dates import DateMention, find_dates
 from briefbot.errors import InvalidQuestion
 from briefbot.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
@@ -280,7 +280,7 @@ class _Citer:
         return self.numbers.sources
 
     def cite(self, fact_members: list[EvidenceSentence]) -> list[Citation]:
-        return [citation(self.numbers.number(ev.passage.meta), ev) for ev in fact_members]
+        return [self.numbers.cite(ev) for ev in fact_members]
 
     def item(self, fact: _Fact, **extra) -> BriefItem:
         return BriefItem(text=fact.lead.text, citations=self.cite(fact.members), **extra)

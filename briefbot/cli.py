@@ -61,14 +61,22 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="briefbot", description="Cited briefings from news articles.")
     sub = p.add_subparsers(dest="command")
 
-    ing = sub.add_parser("ingest", help="index source files (default: the sources folder)")
-    ing.add_argument("paths", nargs="*", type=Path)
+    ing = sub.add_parser("ingest", help="index source files and links (default: the sources folder)")
+    ing.add_argument("paths", nargs="*", metavar="PATH_OR_URL",
+                     help="files or folders (.txt .md .html .pdf .docx), or http(s) links to articles")
+    ing.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed: ingest its items")
     ing.add_argument("--prune", action="store_true", help="drop chunks of files no longer present")
     ing.add_argument("--rebuild", action="store_true", help="index anew into a new collection, swapped in when complete")
     ing.add_argument("--no-progress", action="store_true")
     ing.add_argument("--set", dest="source_set", type=_set_name, metavar="NAME",
                      help="put these sources in set NAME (default: the set a `set-NAME` folder names, else public)")
     ing.set_defaults(run=_ingest)
+
+    watch = sub.add_parser("watch", help="poll RSS/Atom feeds (BRIEFBOT_FEEDS) and ingest new items")
+    watch.add_argument("feeds", nargs="*", metavar="URL", help="feeds to poll (default: BRIEFBOT_FEEDS)")
+    watch.add_argument("--once", action="store_true", help="poll each feed once, then exit")
+    watch.add_argument("--interval", type=float, help="seconds between polls (default BRIEFBOT_FEED_INTERVAL_SECONDS)")
+    watch.set_defaults(run=_watch)
 
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
@@ -168,34 +176,130 @@ def _service(settings: Settings):
     return build_service(settings)
 
 
-def _ingest(args, settings: Settings) -> int:
-    from briefbot.factory import build_service
+_LINK = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.I)
 
+
+def _ingest(args, settings: Settings) -> int:
+    from briefbot.factory import build_intake, build_service
+    from briefbot.intake import SourceNotAdded
+
+    links = [a for a in args.paths if _LINK.match(a)]
+    paths = [Path(a) for a in args.paths if not _LINK.match(a)]
+    if (links or args.feed) and args.rebuild:
+        print("briefbot: --rebuild rebuilds from files only; ingest links and feeds after it", file=sys.stderr)
+        return 2
+    if not (paths or links or args.feed):
+        paths = [Path(settings.sources_dir)]
     service = build_service(settings, ingest_if_empty=False, check_model=not args.rebuild)
-    paths = args.paths or [Path(settings.sources_dir)]
-    report = service.ingestor.ingest(
-        paths,
-        prune=args.prune,
-        rebuild=args.rebuild,
-        warn=lambda m: print(f"warning: {m}", file=sys.stderr),
-        progress=False if args.no_progress else None,
-        source_set=args.source_set,
-    )
-    rate = report.chunks_added / report.seconds if report.seconds else 0.0
-    failed = f" ({report.files_failed} failed)" if report.files_failed else ""
-    print(
-        f"{report.files_seen} files: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
-        f"{report.files_skipped} skipped{failed}; chunks +{report.chunks_added} -{report.chunks_removed}"
-        f"{f' ({report.chunks_relabelled} labelled with their set)' if report.chunks_relabelled else ''}, "
-        f"{report.chunks_total} in store ({report.seconds:.1f}s, {rate:.0f} chunks/s)"
-    )
-    if report.files_failed:
-        print(
-            f"briefbot: {report.files_failed} file(s) could not be ingested (named above); the others were.",
-            file=sys.stderr,
+    warn = lambda m: print(f"warning: {m}", file=sys.stderr)  # noqa: E731
+    failed = 0
+    if paths:
+        report = service.ingestor.ingest(
+            paths,
+            prune=args.prune,
+            rebuild=args.rebuild,
+            warn=warn,
+            progress=False if args.no_progress else None,
+            source_set=args.source_set,
         )
+        rate = report.chunks_added / report.seconds if report.seconds else 0.0
+        note = f" ({report.files_failed} failed)" if report.files_failed else ""
+        print(
+            f"{report.files_seen} files: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
+            f"{report.files_skipped} skipped{note}; chunks +{report.chunks_added} -{report.chunks_removed}"
+            f"{f' ({report.chunks_relabelled} labelled with their set)' if report.chunks_relabelled else ''}, "
+            f"{report.chunks_total} in store ({report.seconds:.1f}s, {rate:.0f} chunks/s)"
+        )
+        failed += report.files_failed
+    if links or args.feed:
+        intake = build_intake(settings, service)
+    if links:
+        report = service.ingestor.ingest_documents(intake.link_sources(links), warn=warn, source_set=args.source_set)
+        _print_added(report)
+        print(_summary(f"{len(links)} links", report))
+        failed += report.files_failed
+    for url in args.feed:
+        try:
+            result = intake.ingest_feed(url, only_new=False, warn=warn, source_set=args.source_set)
+        except SourceNotAdded as exc:
+            warn(str(exc))
+            failed += 1
+            continue
+        _print_added(result.report)
+        print(_summary(f"feed {result.title or result.url}: {len(result.report.sources) + result.report.files_skipped} items", result.report))
+        failed += result.report.files_failed
+    if failed:
+        print(f"briefbot: {failed} source(s) could not be ingested (named above); the others were.", file=sys.stderr)
         return EXIT_SOME_FILES_FAILED
     return 0
+
+
+def _summary(what: str, report) -> str:
+    note = f" ({report.files_failed} failed)" if report.files_failed else ""
+    return (
+        f"{what}: {report.files_indexed} indexed, {report.files_unchanged} unchanged, {report.files_skipped} skipped"
+        f"{note}; chunks +{report.chunks_added} -{report.chunks_removed}, {report.chunks_total} in store"
+    )
+
+
+def _print_added(report) -> None:
+    for source in report.sources:
+        if source.changed:
+            print(f"indexed: {_describe(source.meta)} ({source.chunks} chunks)")
+
+
+def _describe(meta) -> str:
+    parts = [meta.title or "(no title)", meta.outlet, meta.published or "undated", meta.kind, meta.url or meta.source_id]
+    return " · ".join(_cell(p) for p in parts if p)
+
+
+def _watch(args, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from briefbot.factory import build_intake, build_service
+
+    feeds = args.feeds or settings.feeds
+    if not feeds:
+        print("briefbot: no feeds to watch: set BRIEFBOT_FEEDS=URL,URL or give them: briefbot watch URL", file=sys.stderr)
+        return 2
+    interval = args.interval if args.interval is not None else settings.feed_interval_seconds
+    service = build_service(settings, ingest_if_empty=False)
+    intake = build_intake(settings, service)
+    stop = threading.Event()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if main_thread else None
+    try:
+        return _poll_feeds(intake, feeds, interval, once=args.once, stop=stop)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _poll_feeds(intake, feeds: list[str], interval: float, *, once: bool, stop) -> int:
+    watch_log = logging.getLogger("briefbot.watch")
+    watch_log.info("watching %d feed(s) every %g s", len(feeds), interval)
+    failed = 0
+    while True:
+        for url in feeds:
+            try:
+                result = intake.ingest_feed(url, warn=lambda m: watch_log.warning("%s", m))
+            except EXPECTED_ERRORS as exc:  # the feed itself (or the store's lock): tried again next poll
+                watch_log.warning("%s", exc)
+                failed += 1
+                continue
+            if result.not_modified:
+                watch_log.info("feed %s: not modified", result.url)
+                continue
+            added = result.added
+            watch_log.info(
+                "feed %s: %d new item(s) added%s", result.title or result.url, len(added),
+                "".join(f"\n  + {_describe(s.meta)} ({s.chunks} chunks)" for s in added),
+            )  # fmt: skip
+            failed += result.report.files_failed
+        if once or stop.wait(interval):
+            break
+    return EXIT_SOME_FILES_FAILED if failed and once else 0
 
 
 def _ask(args, settings: Settings) -> int:
@@ -226,7 +330,10 @@ def _sources(args, settings: Settings) -> int:
         print("Nothing indexed yet: run `briefbot ingest`.")
     for r in rows:
         m = r.meta
-        cells = (m.source_id, m.title or "(no title)", m.published or "(no date)", f"{r.chunks} chunks", m.source_set)
+        cells = (
+            m.source_id, m.title or "(no title)", m.outlet or "(no outlet)", m.published or "(no date)",
+            m.kind or "file", f"{r.chunks} chunks", m.url or "-", m.source_set,
+        )  # fmt: skip
         print("\t".join(map(_cell, cells)))
     return 0
 
@@ -284,7 +391,7 @@ def _configure_logging(level: str) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "transformers", "bm25s"):
+    for noisy in ("httpx", "httpcore", "pypdf", "chromadb", "sentence_transformers", "urllib3", "transformers", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

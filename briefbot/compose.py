@@ -319,7 +319,7 @@ def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
 def answer_from(question: str, chosen: list[EvidenceSentence]) -> Answer:
     numbers = SourceNumbers()
     sentences = [
-        AnswerSentence(text=s.text, citations=[citation(numbers.number(ev.passage.meta), ev) for ev in [s, *s.also]])
+        AnswerSentence(text=s.text, citations=[numbers.cite(ev) for ev in [s, *s.also]])
         for s in chosen
     ]
     return Answer(question=question, sentences=sentences, sources=numbers.sources)
@@ -332,11 +332,21 @@ class SourceNumbers:
         self._numbers: dict[str, int] = {}
         self.sources: list[SourceRef] = []
 
-    def number(self, meta: DocumentMeta) -> int:
+    def number(self, meta: DocumentMeta, page: int | None = None) -> int:
+        """The source's number; `page`, when given, is added to the pages its citations name."""
         if meta.source_id not in self._numbers:
             self._numbers[meta.source_id] = len(self._numbers) + 1
             self.sources.append(source_ref(self._numbers[meta.source_id], meta))
-        return self._numbers[meta.source_id]
+        number = self._numbers[meta.source_id]
+        if page is not None:
+            ref = self.sources[number - 1]
+            if page not in ref.pages:
+                ref.pages = sorted([*ref.pages, page])
+        return number
+
+    def cite(self, ev: EvidenceSentence) -> Citation:
+        """A citation of one evidence sentence (numbering its source, noting its page)."""
+        return citation(self.number(ev.passage.meta, ev.passage.page_at(ev.start)), ev)
 
 
 def source_ref(number: int, meta: DocumentMeta) -> SourceRef:
@@ -348,6 +358,8 @@ def source_ref(number: int, meta: DocumentMeta) -> SourceRef:
         url=meta.url,
         published=meta.published,
         dateline=meta.dateline,
+        kind=meta.kind,
+        author=meta.author,
     )
 
 
@@ -359,6 +371,7 @@ def citation(number: int, ev: EvidenceSentence) -> Citation:
         start=ev.start,
         end=ev.end,
         quote=ev.text,
+        page=ev.passage.page_at(ev.start),
     )
 
 

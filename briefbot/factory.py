@@ -34,6 +34,21 @@ def chroma_client(settings: Settings):
     return embedded_client(settings.chroma_dir)
 
 
+def build_fetcher(settings: Settings):
+    """The link fetcher, with the fetch settings (retrieval/fetch.py)."""
+    from retrieval.fetch import Fetcher, FetchPolicy
+
+    return Fetcher(
+        FetchPolicy(
+            allow_private=settings.fetch_allow_private,
+            allow_hosts=frozenset(h.lower() for h in settings.fetch_allow_hosts),
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout,
+            total_seconds=settings.fetch_total_seconds,
+        )
+    )
+
+
 def build_service(
     settings: Settings,
     *,
@@ -90,3 +105,18 @@ def build_service(
         report = ingestor.ingest([Path(settings.sources_dir)])
         log.info("ingested %d chunks from %d files", report.chunks_added, report.files_indexed)
     return service
+
+
+def build_intake(settings: Settings, service: BriefingService):
+    """Links, feeds and handed-over files into `service`'s store (briefbot/intake.py)."""
+    from briefbot.intake import Intake
+    from retrieval.feeds import FeedStates
+
+    return Intake(
+        service.ingestor,
+        build_fetcher(settings),
+        service.store,
+        feed_states=FeedStates(settings.feed_state_file),
+        feed_max_items=settings.feed_max_items,
+        max_file_bytes=settings.max_file_bytes,
+    )

@@ -140,18 +140,26 @@ def _defuse(text: str) -> str:
 def _answer_sentence(s: CheckedSentence, passages: list[Passage], numbers: SourceNumbers | None) -> AnswerSentence:
     citations = []
     if numbers is not None:
-        citations = [_citation(numbers.number(passages[n - 1].meta), passages[n - 1], s, n) for n in s.cited]
+        citations = [_cited(numbers, passages[n - 1], s, n) for n in s.cited]
     check = GroundingCheck(method=GroundingGuard.METHOD, support=round(s.support, 3), passed=s.passed, detail=s.detail)
     return AnswerSentence(text=s.text, citations=citations, check=check)
+
+
+def _cited(numbers: SourceNumbers, p: Passage, s: CheckedSentence, n: int) -> Citation:
+    """A citation of passage n, numbering its source (and noting the PDF page cited)."""
+    best = s.evidence.get(n)
+    page = p.page_at(best.start if best is not None else p.start)
+    return _citation(numbers.number(p.meta, page), p, s, n)
 
 
 def _citation(number: int, p: Passage, s: CheckedSentence, n: int) -> Citation:
     best = s.evidence.get(n)
     if best is None:
-        return Citation(number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=p.start, end=p.end)
+        return Citation(number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=p.start, end=p.end,
+                        page=p.page_at(p.start))  # fmt: skip
     return Citation(
         number=number, chunk_id=p.chunk_id, source_id=p.meta.source_id, start=best.start, end=best.end,
-        quote=best.text,
+        quote=best.text, page=p.page_at(best.start),
     )  # fmt: skip
 
 

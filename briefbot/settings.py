@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     chunk_max_chars: int = 1200
     max_file_bytes: int = 20_000_000
 
+    # --- links and feeds (see retrieval/fetch.py)
+    fetch_allow_private: bool = False  # fetch from loopback/private/link-local addresses (tests, intranets)
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)  # trusted internal hosts
+    fetch_max_bytes: int = 20_000_000
+    fetch_timeout: float = 15.0  # seconds per connect / read
+    fetch_total_seconds: float = 60.0  # one link, redirects included
+    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list)  # RSS/Atom feeds `briefbot watch` polls
+    feed_interval_seconds: float = 900.0  # how often `briefbot watch` polls them
+    feed_max_items: int = 50  # newest items read from a feed per poll
+
     # --- retrieval and answers
     top_k: int = 8
     answer_max_sentences: int = 4  # the answer's lead plus at most three supporting sentences
@@ -65,6 +75,7 @@ class Settings(BaseSettings):
     # channel ID (or `dm`) -> the source sets answers there may come from: "C0123:public,cables;dm:public"
     slack_channel_sets: Annotated[dict[str, frozenset[str]], NoDecode] = Field(default_factory=dict)
     slack_default_sets: Annotated[frozenset[str], NoDecode] = frozenset({DEFAULT_SET})  # channels not listed
+    slack_source_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # may add sources
     slack_ephemeral: bool = False
     slack_host: str = "127.0.0.1"  # HTTP mode listens here; put a TLS proxy in front
     slack_port: int = 3000
@@ -83,7 +94,10 @@ class Settings(BaseSettings):
         """`BRIEFBOT_X=` in .env means "not set", as .env.example shows it."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("slack_allowed_channels", "slack_allowed_users", mode="before")
+    @field_validator(
+        "slack_allowed_channels", "slack_allowed_users", "slack_source_admins", "fetch_allow_hosts", "feeds",
+        mode="before",
+    )
     @classmethod
     def _split_csv(cls, value):
         if isinstance(value, str):
@@ -124,6 +138,11 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def feed_state_file(self) -> Path:
+        """What `briefbot watch` remembers of each feed (ETag, Last-Modified, items seen)."""
+        return self.data_dir / "feeds.json"
 
     @property
     def feedback_file(self) -> Path:

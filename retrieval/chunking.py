@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from retrieval.sentences import split_sentences
-from retrieval.types import Chunk, DocumentMeta
+from retrieval.types import Chunk, DocumentMeta, PageStarts, page_at
 
 
 def content_hash(text: str) -> str:
@@ -24,7 +24,10 @@ def chunk_document(
     sentences_per_chunk: int = 4,
     overlap: int = 1,
     max_chars: int = 1200,
+    pages: PageStarts = (),
 ) -> list[Chunk]:
+    """`pages`: where each page of a paged document (PDF) starts in `text`; each chunk keeps the
+    pages it covers, so a citation can name its page."""
     if sentences_per_chunk < 1 or not 0 <= overlap < sentences_per_chunk:
         raise ValueError("need sentences_per_chunk >= 1 and 0 <= overlap < sentences_per_chunk")
     spans = _bounded(split_sentences(text), text, max_chars)
@@ -52,6 +55,7 @@ def chunk_document(
                 end=end,
                 content_hash=doc_hash,
                 sentences=tuple(spans[i:j]),
+                pages=_pages_in(pages, start, end),
             )
         )
         if j >= len(spans):
@@ -74,3 +78,11 @@ def _bounded(spans: list[tuple[int, int]], text: str, max_chars: int) -> list[tu
         if end > start:
             out.append((start, end))
     return out
+
+
+def _pages_in(pages: PageStarts, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    if not pages:
+        return ()
+    first = page_at(pages, start)
+    inside = tuple((offset, number) for offset, number in pages if start < offset < end)
+    return ((start, first),) + inside if first is not None else inside

@@ -1,7 +1,11 @@
-"""Ingest: source files -> cleaned text -> sentence chunks -> embeddings -> store.
+"""Ingest: sources -> cleaned text -> sentence chunks -> embeddings -> store.
 
-Chunk ids derive from content, and each file's new chunks are written before its stale ones are
-deleted, so a re-run after a crash or kill at any point converges on exactly the clean result."""
+A source is anything that loads into a LoadedDocument under a stable source id: a file under the
+folders given (`ingest`), or a link, a feed item or a file shared in Slack (`ingest_documents`,
+with a loader that the caller supplies: the ingestor knows nothing of HTTP). Chunk ids derive
+from content, and each source's new chunks are written before its stale ones are deleted, so a
+re-run after a crash or kill at any point converges on exactly the clean result; a source that
+fails to load leaves the store as it was, and a write that fails takes back what it had added."""
 
 from __future__ import annotations
 
@@ -18,11 +22,19 @@ import numpy as np
 
 from retrieval.chunking import chunk_document
 from retrieval.embedder import Embedder, chunk_vector
-from retrieval.loaders import BadSourceFile, iter_source_files, load_document
+from retrieval.errors import StoreError
+from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
+    BadSourceFile,
+    SourceDocument,
+    is_remote_source,
+    iter_source_files,
+    load_document,
+    source_id_of,
+)
 from retrieval.lock import write_lock
 from retrieval.sets import DEFAULT_SET, BadSetName, folder_set
 from retrieval.store import ChunkStore
-from retrieval.types import Chunk, IngestReport
+from retrieval.types import Chunk, IngestedSource, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -80,67 +92,101 @@ class Ingestor:
         warn = warn or (lambda message: log.warning("%s", message))
         lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
         with lock:
-            paths = [Path(p) for p in paths]
+            items = list(self._file_sources([Path(p) for p in paths], source_set))
             if not rebuild:
-                return self._ingest(self.store, paths, prune, warn, progress, source_set)
+                return self._ingest(self.store, items, prune, warn, progress)
             staging = self.store.staging()
-            report = self._ingest(staging, paths, True, warn, progress, source_set)
+            report = self._ingest(staging, items, True, warn, progress)
             self.store.replace_with(staging)
             log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
             return report
 
-    def _ingest(self, store: ChunkStore, paths, prune, warn, progress, source_set=None) -> IngestReport:
+    def ingest_documents(
+        self,
+        documents: Iterable[SourceDocument],
+        *,
+        warn: Callable[[str], None] | None = None,
+        progress: bool | None = False,
+        source_set: str | None = None,
+    ) -> IngestReport:
+        """Index sources that are not files under a folder (links, feed items, files shared in
+        Slack) into `source_set` (default `public`), under the same write lock and with the same
+        guarantees as `ingest`."""
+        warn = warn or (lambda message: log.warning("%s", message))
+        target = source_set or DEFAULT_SET
+        items = [
+            SourceDocument(d.source_id, d.label, lambda d=d: _in_set(d.load(), target)) for d in documents
+        ]
+        lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
+        with lock:
+            return self._ingest(self.store, items, False, warn, progress)
+
+    def _file_sources(self, paths: list[Path], source_set: str | None):
+        """Each file under `paths` as a source to load, into `source_set` when given, else the set
+        its folder names, else `public` (a folder naming no valid set fails that file alone)."""
+        for item in iter_source_files(paths):
+            if isinstance(item, BadSourceFile):
+                yield item
+                continue
+            path, root = item
+            yield SourceDocument(
+                source_id_of(path, root), str(path),
+                lambda path=path, root=root: _in_set(
+                    load_document(path, root, max_bytes=self.max_file_bytes),
+                    source_set or folder_set(path, root) or DEFAULT_SET,
+                ),
+            )  # fmt: skip
+
+    def _ingest(self, store: ChunkStore, items: list, prune, warn, progress) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         stored = store.ids_by_source_and_set()
         existing = {sid: set().union(*by_set.values()) for sid, by_set in stored.items()}
         seen: set[str] = set()
         pending = _Pending()
-        files = list(iter_source_files(paths))
-        bar = _progress_bar(len(files), progress)
+        bar = _progress_bar(len(items), progress)
         try:
-            for item in files:
+            for item in items:
                 bar.update(1)
                 if isinstance(item, BadSourceFile):
                     report.files_skipped += 1
                     report.files_failed += 1
-                    self._warn(report, warn, str(item))
+                    self._fail(report, warn, str(item))
                     continue
-                path, root = item
                 report.files_seen += 1
                 try:
-                    target = source_set or folder_set(path, root) or DEFAULT_SET
-                    doc = load_document(path, root, max_bytes=self.max_file_bytes)
-                    doc.meta = dataclasses.replace(doc.meta, source_set=target)
+                    doc = item.load()
+                    target = doc.meta.source_set
                     chunks = chunk_document(
                         doc.meta,
                         doc.text,
                         sentences_per_chunk=self.chunking.sentences_per_chunk,
                         overlap=self.chunking.overlap,
                         max_chars=self.chunking.max_chars,
+                        pages=doc.pages,
                     )
                 except BadSourceFile as exc:
                     report.files_skipped += 1
-                    sid = _source_id(path, root)
+                    sid = item.source_id
                     seen.add(sid)
                     if exc.kind != BadSourceFile.FAILED:  # emptied, or a link not followed: its old chunks go
                         self._warn(report, warn, str(exc) + self._drop_all(sid, existing, pending, report))
                     else:  # keep what it had: a bad read loses nothing
                         report.files_failed += 1
-                        self._warn(report, warn, str(exc))
+                        self._fail(report, warn, str(exc))
                     continue
                 except BadSetName as exc:  # never filed under a wider set than meant: not ingested
                     report.files_skipped += 1
                     report.files_failed += 1
-                    seen.add(_source_id(path, root))
-                    self._warn(report, warn, f"{' '.join(str(path).split())}: its folder names no valid set ({exc}); skipped it")
+                    seen.add(item.source_id)
+                    self._fail(report, warn, f"{' '.join(item.label.split())}: its folder names no valid set ({exc}); skipped it")
                     continue
-                except Exception as exc:  # one file's surprise never stops the others
+                except Exception as exc:  # one source's surprise never stops the others
                     report.files_skipped += 1
                     report.files_failed += 1
-                    seen.add(_source_id(path, root))
-                    log.debug("ingest of %s failed", path, exc_info=True)
-                    self._warn(report, warn, _failure(path, exc))
+                    seen.add(item.source_id)
+                    log.debug("ingest of %s failed", item.label, exc_info=True)
+                    self._fail(report, warn, _failure(item.label, exc))
                     continue
                 for message in doc.warnings:
                     self._warn(report, warn, message)
@@ -149,7 +195,7 @@ class Ingestor:
                 if not chunks:
                     report.files_skipped += 1
                     dropped = self._drop_all(sid, existing, pending, report)
-                    self._warn(report, warn, f"{path}: no text left after cleaning; skipped{dropped}.")
+                    self._warn(report, warn, f"{_one_line(item.label)}: no text left after cleaning; skipped{dropped}.")
                     continue
                 new_ids = {c.chunk_id for c in chunks}
                 old_ids = existing.get(sid, set())
@@ -159,6 +205,7 @@ class Ingestor:
                 if relabel:
                     pending.labels.append((relabel, target))
                     report.chunks_relabelled += len(relabel)
+                report.sources.append(IngestedSource(doc.meta, len(chunks), changed=new_ids != old_ids or bool(relabel)))
                 if new_ids == old_ids:
                     if relabel:
                         report.files_indexed += 1
@@ -179,7 +226,8 @@ class Ingestor:
                 self._label_unlabelled(stored, seen, pending, report)
             self._flush(store, pending, bar)
             if prune:
-                gone = sorted(set(existing) - seen)
+                # links, feed items and Slack files are not under the folders: never "gone"
+                gone = sorted(sid for sid in set(existing) - seen if not is_remote_source(sid))
                 for sid in gone:
                     store.delete(existing[sid])
                     report.chunks_removed += len(existing[sid])
@@ -215,13 +263,19 @@ class Ingestor:
         return f"; removed the {len(stale)} chunks it had in the store"
 
     def _flush(self, store: ChunkStore, pending: _Pending, bar) -> None:
-        for lo in range(0, len(pending.chunks), self.batch_size):
-            part = pending.chunks[lo : lo + self.batch_size]
-            sentence_vectors = self._embed_sentences(part)
-            store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
-            log.debug("stored %d chunks", len(part))
-            pending.embedded += len(part)
-            bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
+        try:
+            for lo in range(0, len(pending.chunks), self.batch_size):
+                part = pending.chunks[lo : lo + self.batch_size]
+                sentence_vectors = self._embed_sentences(part)
+                store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
+                log.debug("stored %d chunks", len(part))
+                pending.embedded += len(part)
+                bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
+        except StoreError:
+            raise  # the store itself failed (a full disk, a server gone): the next ingest converges
+        except BaseException:  # the embedder, an interrupt: the store works, take back what was added
+            self._take_back(store, pending.chunks)
+            raise
         for ids, source_set in pending.labels:
             store.label(ids, source_set)
         for stale in pending.deletions:
@@ -229,6 +283,15 @@ class Ingestor:
         pending.chunks.clear()
         pending.deletions.clear()
         pending.labels.clear()
+
+    @staticmethod
+    def _take_back(store: ChunkStore, chunks: list[Chunk]) -> None:
+        """A flush stopped part-way (not by the store): remove the new chunks it may have added
+        (none of them was in the store before), so no source is left half written."""
+        try:
+            store.delete(c.chunk_id for c in chunks)
+        except Exception as exc:
+            log.warning("could not take back a failed write (%s); the next ingest repairs it", type(exc).__name__)
 
     def _embed_sentences(self, chunks: list[Chunk]) -> list[np.ndarray]:
         """Each distinct sentence embedded once (neighbouring chunks share their overlap)."""
@@ -251,20 +314,28 @@ class Ingestor:
         report.warnings.append(message)
         warn(message)
 
+    @classmethod
+    def _fail(cls, report: IngestReport, warn, message: str) -> None:
+        report.failures.append(message)
+        cls._warn(report, warn, message)
 
-def _failure(path: Path, exc: BaseException) -> str:
-    """One line naming the file and why it failed."""
+
+def _in_set(doc, source_set: str):
+    """The loaded document, filed under `source_set`."""
+    doc.meta = dataclasses.replace(doc.meta, source_set=source_set)
+    return doc
+
+
+def _failure(label: str, exc: BaseException) -> str:
+    """One line naming the source and why it failed."""
     reason = " ".join(f"{type(exc).__name__}: {exc}".split())
     if len(reason) > 200:
         reason = reason[:199] + "…"
-    return f"{' '.join(str(path).split())}: could not be ingested ({reason}); skipped it, the other files go on"
+    return f"{_one_line(label)}: could not be ingested ({reason}); skipped it, the other files go on"
 
 
-def _source_id(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.name
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _progress_bar(total: int, enabled: bool | None):

@@ -1,13 +1,15 @@
 """Source files -> LoadedDocument (metadata + clean text), one file at a time.
 
-Reads .txt, .md/.markdown (optional YAML front matter) and .html/.htm (main text by trafilatura).
-A file that cannot be used raises BadSourceFile with a one-line message naming the file; the
-caller warns and goes on with the next file.
+Reads .txt, .md/.markdown (optional YAML front matter), .html/.htm (main text by trafilatura),
+.pdf (text layer, page by page: retrieval.office) and .docx. The same readers turn bytes fetched
+from a link or downloaded from Slack into a document (`document_from_bytes`). A source that cannot
+be used raises BadSourceFile with a one-line message naming it; the caller warns and goes on.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import os
 import re
 import stat
@@ -19,9 +21,14 @@ import yaml
 
 from retrieval.errors import RetrievalError
 from retrieval.cleaning import FRONT_MATTER_KEYS, clean_article, front_matter_fields
-from retrieval.types import DocumentMeta
+from retrieval.types import DocumentMeta, PageStarts
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+# the format each file suffix is read as
+SUFFIX_FORMATS = {
+    ".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+    ".pdf": "pdf", ".docx": "docx",
+}  # fmt: skip
+SUPPORTED_SUFFIXES = frozenset(SUFFIX_FORMATS)
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 DEFAULT_MAX_BYTES = 20_000_000
@@ -36,7 +43,7 @@ class BadSourceFile(RetrievalError):
     SKIPPED = "skipped"  # deliberately not read (a link out of the folder): what it had indexed goes
 
     def __init__(self, path: Path | str, problem: str, hint: str = "", kind: str = FAILED) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, str) and "://" in path else Path(path)  # a URL stays a URL
         self.problem = problem
         self.hint = hint
         self.kind = kind
@@ -52,9 +59,33 @@ class LoadedDocument:
     meta: DocumentMeta
     text: str  # clean body: paragraphs separated by "\n\n"
     warnings: list[str] = field(default_factory=list)  # one line each, naming the file
+    pages: PageStarts = ()  # a PDF's pages: where each starts in `text`
 
 
 SourceItem = tuple[Path, Path] | BadSourceFile
+
+_REMOTE_ID = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def is_remote_source(source_id: str) -> bool:
+    """A source that is not a file under the ingested folders: a link ("https://..."), a feed
+    item, a file shared in Slack ("slack://file/F0123")."""
+    return bool(_REMOTE_ID.match(source_id))
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A source to ingest: its id in the store, how messages name it, and how to load it (a call
+    that returns the LoadedDocument or raises BadSourceFile)."""
+
+    source_id: str
+    label: str
+    load: Callable[[], LoadedDocument]
+
+    @classmethod
+    def loaded(cls, doc: LoadedDocument, label: str | None = None) -> "SourceDocument":
+        """A document already read (e.g. fetched before the write lock was taken)."""
+        return cls(doc.meta.source_id, label or doc.meta.source_id, lambda: doc)
 
 
 # ---------------------------------------------------------------- finding files
@@ -100,7 +131,7 @@ def _items_under(given: Path) -> Iterator[SourceItem]:
     if stat.S_ISDIR(st.st_mode):
         yield from _walk(given)
     elif not stat.S_ISREG(st.st_mode):
-        yield BadSourceFile(given, "is not a regular file or folder", "give a text, Markdown or HTML file")
+        yield BadSourceFile(given, "is not a regular file or folder", "give a text, Markdown, HTML, PDF or Word file")
     elif given.suffix.lower() not in SUPPORTED_SUFFIXES:
         yield BadSourceFile(
             given, f"unsupported file type '{given.suffix or '(none)'}'",
@@ -143,22 +174,62 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     path, root = Path(path), Path(root)
     _check_link_stays_inside(path, root)
     data = _read_bytes(path, max_bytes)
-    text, warnings = decode_text(data, path)
-    suffix = path.suffix.lower()
-    front_matter: dict = {}
-    if suffix in HTML_SUFFIXES:
-        text, front_matter = html_article(text, path)
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower(), "text")
+    return document_from_bytes(data, fmt, source_id=source_id_of(path, root), label=path)
+
+
+def document_from_bytes(
+    data: bytes,
+    fmt: str,
+    *,
+    source_id: str,
+    label: Path | str,
+    kind: str = "file",
+    url: str = "",
+    known: dict | None = None,
+) -> LoadedDocument:
+    """One source's bytes read as `fmt` ("text", "markdown", "html", "pdf", "docx"), cleaned.
+    `label` names the source in messages (its path or URL); `known` is metadata from outside the
+    document (a feed item's title and date, a Slack file's title) used where the document itself
+    says nothing; `url` is where it was fetched from, kept for citations. A PDF or Word document
+    is of kind "pdf"/"docx" wherever it came from. Raises BadSourceFile."""
+    from retrieval import office
+
+    warnings: list[str] = []
+    page_texts: list[str] = []
+    if fmt == "pdf":
+        page_texts, front_matter = office.pdf_pages(data, label)
+        text, kind = "\n\n".join(page_texts), "pdf"
+    elif fmt == "docx":
+        text, front_matter = office.docx_text(data, label)
+        kind = "docx"
     else:
-        front_matter, text, fm_warnings = split_front_matter(text, path, strict=suffix in MARKDOWN_SUFFIXES)
-        warnings += fm_warnings
-        if suffix in MARKDOWN_SUFFIXES:
-            text = markdown_to_text(text)
-    warnings += _front_matter_warnings(front_matter, path)
-    meta, body = clean_article(text, source_id_of(path, root), front_matter)
+        text, warnings = decode_text(data, label)
+        front_matter = {}
+        if fmt == "html":
+            text, front_matter = html_article(text, label)
+        else:
+            front_matter, text, fm_warnings = split_front_matter(text, label, strict=fmt == "markdown")
+            warnings += fm_warnings
+            if fmt == "markdown":
+                text = markdown_to_text(text)
+        warnings += _front_matter_warnings(front_matter, label)
+    known = dict(known or {})
+    author = " ".join(str(front_matter.pop("author", "") or known.pop("author", "") or "").split())
+    known.pop("author", None)
+    own = front_matter_fields(front_matter)
+    for key, value in known.items():  # what the document says about itself wins
+        if value and not own.get(key):
+            front_matter[key] = value
+    if url:
+        front_matter["url"] = url
+    meta, body = clean_article(text, source_id, front_matter)
     if not body:
-        raise BadSourceFile(path, "no article text left after removing page boilerplate", "check it holds an article",
+        raise BadSourceFile(label, "no article text left after removing page boilerplate", "check it holds an article",
                             kind=BadSourceFile.EMPTY)  # fmt: skip
-    return LoadedDocument(meta=meta, text=body, warnings=warnings)
+    meta = dataclasses.replace(meta, kind=kind, author=author[:200])
+    pages = office.page_starts(body, page_texts) if page_texts else ()
+    return LoadedDocument(meta=meta, text=body, warnings=warnings, pages=pages)
 
 
 def _check_link_stays_inside(path: Path, root: Path) -> None:
@@ -235,7 +306,8 @@ def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
     cp1252 for Western text, latin-1 as the last resort). Raises BadSourceFile for binary data."""
     for magic, kind in _MAGIC:
         if data.startswith(magic):
-            raise BadSourceFile(path, f"is {kind}, not text", "convert it to .txt, .md or .html first")
+            hint = {"a PDF document": "name it .pdf to read it as a PDF"}.get(kind, "convert it to .txt, .md or .html first")
+            raise BadSourceFile(path, f"is {kind}, not text", hint)
     text, encoding = _decode(data, path)
     _check_is_text(text, path)
     warnings = []
@@ -440,7 +512,7 @@ def markdown_to_text(text: str) -> str:
 
 
 # ---------------------------------------------------------------- HTML
-def html_article(html: str, path: Path) -> tuple[str, dict]:
+def html_article(html: str, path: Path | str) -> tuple[str, dict]:
     """The page's main text (one paragraph per block, navigation, comments and footers left out)
     and its own metadata (title, site name, canonical URL, publication date) as front matter."""
     try:
@@ -458,7 +530,9 @@ def html_article(html: str, path: Path) -> tuple[str, dict]:
     text = (doc.text or "") if doc is not None else ""
     if not text.strip():
         raise BadSourceFile(path, "no article text found in the HTML page", "check it is an article page")
-    meta = {} if doc is None else {"title": doc.title, "outlet": doc.sitename, "url": doc.url, "published": doc.date}
+    meta = {} if doc is None else {
+        "title": doc.title, "outlet": doc.sitename, "url": doc.url, "published": doc.date, "author": doc.author,
+    }  # fmt: skip
     return "\n\n".join(line for line in text.split("\n")), {k: v for k, v in meta.items() if v}
 
 

@@ -75,6 +75,7 @@ def server_client(host: str, port: int, *, ssl: bool = False, headers: dict[str,
 class SourceSummary:
     meta: DocumentMeta
     chunks: int
+    added: float = 0.0  # when its current chunks were last written (Unix time; 0 in older stores)
 
 
 def _date_ordinal(iso: str) -> int:
@@ -95,9 +96,10 @@ def decode_vectors(text: str, rows: int) -> np.ndarray | None:
     return flat.reshape(rows, -1) if flat.size % rows == 0 else None
 
 
-def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None) -> dict[str, Any]:
+def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None, added: float = 0.0) -> dict[str, Any]:
     m = chunk.meta
     return {
+        "added": added,
         "source_id": m.source_id,
         "title": m.title,
         "outlet": m.outlet,
@@ -106,11 +108,14 @@ def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None) -> dict[str, An
         "published_ord": _date_ordinal(m.published),
         "dateline": m.dateline,
         "source_set": m.source_set,
+        "kind": m.kind,
+        "author": m.author,
         "position": chunk.position,
         "start": chunk.start,
         "end": chunk.end,
         "content_hash": chunk.content_hash,
         "sentences": json.dumps([list(span) for span in chunk.sentences]),
+        "pages": json.dumps([list(page) for page in chunk.pages]) if chunk.pages else "",
         "sentence_vectors": encode_vectors(sentence_vectors) if sentence_vectors is not None else "",
     }
 
@@ -124,6 +129,8 @@ def _meta_from(md: dict[str, Any]) -> DocumentMeta:
         published=str(md.get("published", "")),
         dateline=str(md.get("dateline", "")),
         source_set=str(md.get("source_set") or DEFAULT_SET),  # stored before sets existed: public
+        kind=str(md.get("kind", "")),
+        author=str(md.get("author", "")),
     )
 
 
@@ -141,6 +148,7 @@ def _passage(chunk_id: str, text: str | None, md: dict[str, Any] | None, **score
         end=int(md.get("end", 0)),
         sentences=spans,
         sentence_vectors=decode_vectors(str(md.get("sentence_vectors", "")), len(spans)),
+        pages=[(int(o), int(n)) for o, n in json.loads(md.get("pages") or "[]")],
         **scores,
     )
 
@@ -286,6 +294,7 @@ class ChunkStore:
     ) -> None:
         """Upsert, split into batches the client accepts (its get_max_batch_size)."""
         sentence_vectors = sentence_vectors or [None] * len(chunks)
+        added = round(time.time(), 3)
         for lo in range(0, len(chunks), self._max_batch):
             part = chunks[lo : lo + self._max_batch]
             self._call(
@@ -295,7 +304,7 @@ class ChunkStore:
                     embeddings=np.asarray(embeddings[lo : lo + self._max_batch], dtype=np.float32),
                     documents=[c.text for c in part],
                     metadatas=[
-                        _metadata(c, v)
+                        _metadata(c, v, added)
                         for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
                     ],
                 ),
@@ -441,6 +450,7 @@ class ChunkStore:
         allowed = None if sets is None else frozenset(sets)
         counts: dict[str, int] = {}
         metas: dict[str, DocumentMeta] = {}
+        added: dict[str, float] = {}
         for ids, mds, _ in self._scan(include=["metadatas"]):
             for md in mds:
                 if not md:
@@ -450,7 +460,8 @@ class ChunkStore:
                 sid = str(md.get("source_id", ""))
                 counts[sid] = counts.get(sid, 0) + 1
                 metas.setdefault(sid, _meta_from(md))
-        return [SourceSummary(metas[s], counts[s]) for s in sorted(counts)]
+                added[sid] = max(added.get(sid, 0.0), float(md.get("added") or 0.0))
+        return [SourceSummary(metas[s], counts[s], added[s]) for s in sorted(counts)]
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[Passage]:
         if k <= 0:

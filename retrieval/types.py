@@ -18,6 +18,23 @@ class DocumentMeta:
     published: str = ""  # ISO date YYYY-MM-DD
     dateline: str = ""  # e.g. "ISLAMABAD"
     source_set: str = "public"  # the named set the source belongs to (retrieval/sets.py)
+    kind: str = ""  # where it came from: "file", "web", "feed", "pdf", "docx" ("" in stores built before)
+    author: str = ""  # byline, when the page or document names one
+
+
+SOURCE_KINDS = ("file", "web", "feed", "pdf", "docx")
+
+PageStarts = tuple[tuple[int, int], ...]  # ((document offset, page number), ...) in offset order
+
+
+def page_at(pages: PageStarts | list, offset: int) -> int | None:
+    """The page on which document offset `offset` lies, or None for a text without pages."""
+    page = None
+    for start, number in pages:
+        if start > offset:
+            break
+        page = number
+    return page
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,7 @@ class Chunk:
     end: int
     content_hash: str  # sha256 of the whole cleaned document
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans (document offsets) in the chunk
+    pages: PageStarts = ()  # a PDF's pages in the chunk: ((chunk start, its page), (offset, next page)...)
 
 
 @dataclass
@@ -49,6 +67,11 @@ class Passage:
     lexical: float | None = None  # BM25 score, when lexical search found it
     sentences: list[tuple[int, int]] = field(default_factory=list)  # spans, document offsets
     sentence_vectors: np.ndarray | None = None  # one embedding per sentence, stored at ingest
+    pages: list[tuple[int, int]] = field(default_factory=list)  # as Chunk.pages
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page of a document offset inside this passage (None: not a paged document)."""
+        return page_at(self.pages, offset)
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,15 @@ class SearchFilters:
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
     sets: frozenset[str] | None = None  # only these source sets (None: every set)
+
+
+@dataclass(frozen=True)
+class IngestedSource:
+    """One source an ingest read: what it says about itself and how many chunks it has now."""
+
+    meta: DocumentMeta
+    chunks: int
+    changed: bool  # False: it was already in the store as it is
 
 
 @dataclass
@@ -72,3 +104,5 @@ class IngestReport:
     chunks_total: int = 0
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sources: list[IngestedSource] = field(default_factory=list)  # each source read and indexed (or unchanged)
+    failures: list[str] = field(default_factory=list)  # one line per source that could not be ingested

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Bot
-from bot.listeners import ask, brief, feedback, mentions
+from bot.listeners import ask, brief, feedback, mentions, sources
 
 
 def register_all(app: App, bot: Bot) -> None:
@@ -14,3 +14,4 @@ def register_all(app: App, bot: Bot) -> None:
     ask.register(app, bot)
     brief.register(app, bot)
     feedback.register(app, bot)
+    sources.register(app, bot)

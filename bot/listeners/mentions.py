@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.answering import Job
 from bot.delivery import ChannelTarget
 from bot.deps import HELP, Bot, is_dm
+from bot.listeners.sources import on_files, shared_files
 from bot.render import slack_to_plain
 from bot.threads import dm_context, thread_context
 
@@ -23,12 +24,18 @@ log = logging.getLogger(__name__)
 def register(app: App, bot: Bot) -> None:
     @app.event("app_mention")
     def on_mention(event: dict, context: BoltContext, client: WebClient) -> None:
+        if shared_files(event):  # "@briefbot" with a file attached: add it as a source
+            on_files(bot, event, client)
+            return
         _question(bot, event, context, client, dm=False)
 
     @app.event("message")
     def on_message(event: dict, context: BoltContext, client: WebClient) -> None:
         # Only direct messages: in channels the bot answers when mentioned (app_mention above).
         if not is_dm(event.get("channel"), event.get("channel_type")):
+            return
+        if shared_files(event) and event.get("subtype") in (None, "file_share") and not event.get("bot_id"):
+            on_files(bot, event, client)  # a file sent to the bot: add it as a source
             return
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return  # edits, joins, other bots

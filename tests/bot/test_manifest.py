@@ -14,7 +14,8 @@ BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
 NEEDED = {
     "app_mention event": "app_mentions:read",
     "chat.postMessage / chat.update / chat.postEphemeral / chat.delete": "chat:write",
-    "/ask, /brief": "commands",
+    "/ask, /brief, /source": "commands",
+    "files.info and the download of a file shared with the bot (/source by file)": "files:read",
     "message.im event, conversations.history in DMs": "im:history",
     "conversations.replies in channels": "channels:history",
     "files.getUploadURLExternal / files.completeUploadExternal (the /brief file, very long answers)": "files:write",
@@ -27,7 +28,7 @@ def test_manifest_declares_what_the_bot_uses(name):
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert set(NEEDED.values()) <= scopes
     commands = manifest["features"]["slash_commands"]
-    assert [c["command"] for c in commands] == ["/ask", "/brief"]
+    assert [c["command"] for c in commands] == ["/ask", "/brief", "/source"]
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True

@@ -120,5 +120,5 @@ def test_a_source_name_with_a_line_break_stays_on_one_line_of_the_listing(tmp_pa
     result = run(["sources"], data, sources)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
-    assert len(lines) == 4 and all(line.count("\t") == 4 for line in lines), lines
+    assert len(lines) == 4 and all(line.count("\t") == 7 for line in lines), lines  # 8 fields
     assert "two\\nlines.txt\t" in result.stdout and "a\\ttab.txt\t" in result.stdout

@@ -6,7 +6,9 @@
 
 It records every call (method, parsed parameters, headers), keeps channel histories so that
 chat.update, conversations.replies and conversations.history behave, serves the file-upload URL
-that files.getUploadURLExternal hands out and `response_url`s (`slack.response_url()`), and can
+that files.getUploadURLExternal hands out and `response_url`s (`slack.response_url()`), holds
+files people shared (`slack.add_file(...)`: files.info and the token-protected download URL,
+`url_private_download`, as Slack serves them; "download" calls are recorded), and can
 be scripted to fail (`slack.script("chat.postMessage", {"ok": False, "error": "not_in_channel"})`
 or an HTTP 429 with Retry-After).
 """
@@ -58,6 +60,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self.messages: dict[str, list[dict]] = {}  # channel -> messages (posted or seeded)
         self.uploads: dict[str, bytes] = {}
+        self.files: dict[str, dict] = {}  # file id -> files.info's file object (+ "_content")
         self.response_url_status = 200
         fake = self
 
@@ -66,6 +69,9 @@ class FakeSlack:
 
             def do_POST(self) -> None:  # noqa: N802
                 fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._download(self)
 
             def log_message(self, *args) -> None:
                 pass
@@ -142,6 +148,21 @@ class FakeSlack:
             self.messages.setdefault(channel, []).append(message)
         return ts
 
+    def add_file(self, name: str, content: bytes, *, title: str = "", filetype: str = "", mimetype: str = "",
+                 user: str = "U0ASKER") -> dict:
+        """A file someone shared: returns the file object events carry (id, name, ...)."""
+        file_id = f"F{next(self._ts):08d}"
+        info = {
+            "id": file_id, "name": name, "title": title or name, "filetype": filetype or name.rsplit(".", 1)[-1],
+            "mimetype": mimetype or "application/octet-stream", "size": len(content), "user": user,
+            "url_private": f"{self.base_url}/files-pri/{TEAM_ID}-{file_id}/{name}",
+            "url_private_download": f"{self.base_url}/files-pri/{TEAM_ID}-{file_id}/download/{name}",
+            "permalink": f"https://fake.slack.test/files/{user}/{file_id}/{name}",
+        }  # fmt: skip
+        with self._lock:
+            self.files[file_id] = {**info, "_content": content}
+        return {k: info[k] for k in ("id", "name", "title", "filetype", "mimetype", "size")}
+
     def message(self, channel: str, ts: str) -> dict | None:
         with self._lock:
             return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
@@ -216,7 +237,34 @@ class FakeSlack:
             return Scripted({"ok": False, "error": "unknown_method"}, status=404)
         return Scripted(handler(p))
 
+    def _download(self, request: BaseHTTPRequestHandler) -> None:
+        """GET url_private_download: the file's bytes for the bot token, a login page otherwise."""
+        split = urlsplit(request.path)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        call = Call("download", {"path": split.path}, headers, path=split.path)
+        with self._lock:
+            self._calls.append(call)
+            found = next((f for f in self.files.values() if urlsplit(f["url_private_download"]).path == split.path), None)
+        if found is not None and headers.get("authorization") == f"Bearer {self.token}":
+            status, content_type, data = 200, found["mimetype"], found["_content"]
+        else:  # what Slack does without the token: a sign-in page, not the file
+            status, content_type, data = 200, "text/html", b"<html><body>Sign in to Slack</body></html>"
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+        with self._lock:
+            self._lock.notify_all()
+
     # -- Web API methods
+
+    def _api_files_info(self, p: dict) -> dict:
+        with self._lock:
+            found = self.files.get(p.get("file", ""))
+        if found is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": {k: v for k, v in found.items() if not k.startswith("_")}}
 
     def _api_auth_test(self, p: dict) -> dict:
         return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "briefbot",

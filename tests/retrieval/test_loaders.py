@@ -309,7 +309,7 @@ def test_bad_source_file_survives_pickling():
 # ---------------------------------------------------------------- finding files
 def test_iter_source_files_sorted_hidden_skipped_supported_only(tmp_path):
     root = tmp_path / "sources"
-    for name in ("b.txt", "a.md", "sub/c.html", "sub/deeper/d.htm", "notes.pdf", ".hidden.txt", ".git/e.txt", "Z.TXT"):
+    for name in ("b.txt", "a.md", "sub/c.html", "sub/deeper/d.htm", "notes.xlsx", ".hidden.txt", ".git/e.txt", "Z.TXT"):
         _write(root / name, HTML_PAGE if name.endswith(("html", "htm")) else ARTICLE)
     items = list(iter_source_files([root]))
     assert [(p.relative_to(root).as_posix(), r) for p, r in items] == [
@@ -327,13 +327,13 @@ def test_a_file_given_directly_has_its_parent_as_root_and_is_listed_once(tmp_pat
 
 def test_unusable_paths_are_yielded_as_errors_and_the_rest_still_come(tmp_path):
     good = _write(tmp_path / "good.txt")
-    pdf = _write(tmp_path / "paper.pdf")
+    pdf = _write(tmp_path / "paper.doc")
     link = tmp_path / "dangling.txt"
     link.symlink_to(tmp_path / "nowhere.txt")
     items = list(iter_source_files([tmp_path / "missing.txt", pdf, link, good]))
     errors = [i for i in items if isinstance(i, BadSourceFile)]
-    assert [e.path.name for e in errors] == ["missing.txt", "paper.pdf", "dangling.txt"]
-    assert "no such file" in errors[0].problem and "unsupported file type '.pdf'" in errors[1].problem
+    assert [e.path.name for e in errors] == ["missing.txt", "paper.doc", "dangling.txt"]
+    assert "no such file" in errors[0].problem and "unsupported file type '.doc'" in errors[1].problem
     assert "broken symbolic link" in errors[2].problem
     assert items[-1] == (good, tmp_path)
 

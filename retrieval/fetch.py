@@ -1,0 +1,305 @@
+"""Fetching a link safely, for ingest: httpx, with every hop checked before it is made.
+
+- http and https only; at most `max_redirects` redirects, each followed by hand and checked again;
+- the host is resolved here and every address it resolves to must be public (not loopback,
+  private, link-local, the cloud metadata address 169.254.169.254, carrier-grade NAT, multicast,
+  reserved...) unless `allow_private` is set (or the host is in `allow_hosts`); the connection is
+  then made to the address that was checked (the URL carries the IP; Host header and TLS server
+  name carry the name), so a DNS answer that changes between check and connect cannot slip a
+  private address in;
+- a size cap read as the body streams (a Content-Length over it is refused before reading), a
+  time cap per read and for the whole fetch, and the content type checked against what the
+  caller can read.
+
+Every refusal is a `FetchRefused` whose text says what was refused and why, naming the URL.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from retrieval.errors import RetrievalError
+
+USER_AGENT = "briefbot/0.1 (+ingest of a link an official shared)"
+
+# content types -> the format the loaders read them as
+CONTENT_FORMATS = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "text",
+    "text/markdown": "markdown",
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/rss+xml": "feed",
+    "application/atom+xml": "feed",
+    "application/feed+json": "feed",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+
+
+class FetchRefused(RetrievalError):
+    """A link that was not (or could not be) fetched; str() is one line naming it and why."""
+
+    def __init__(self, url: str, problem: str, hint: str = "") -> None:
+        self.url = url
+        self.problem = problem
+        self.hint = hint
+        super().__init__(f"{_shown(url)}: {problem}" + (f"; {hint}" if hint else ""))
+
+    def __reduce__(self):
+        return (type(self), (self.url, self.problem, self.hint))
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    allow_private: bool = False  # tests reach their loopback servers with it
+    allow_hosts: frozenset[str] = frozenset()  # host names trusted even when they resolve privately
+    max_bytes: int = 20_000_000
+    timeout: float = 15.0  # connect / per read
+    total_seconds: float = 60.0  # the whole fetch, redirects included
+    max_redirects: int = 5
+
+
+@dataclass
+class Fetched:
+    requested: str  # the URL as asked for (normalised)
+    url: str  # where the content came from, after redirects
+    status: int
+    content_type: str  # media type only, lower case ("text/html")
+    content: bytes = b""
+    etag: str = ""
+    last_modified: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def format(self) -> str:
+        """What the loaders read it as ("html", "pdf", ...), by content type, then by its first bytes."""
+        fmt = CONTENT_FORMATS.get(self.content_type, "")
+        head = self.content[:512].lstrip()
+        if self.content.startswith(b"%PDF-"):
+            return "pdf"
+        if fmt in ("", "text") and self.content.startswith(b"PK\x03\x04") and self.url.lower().endswith(".docx"):
+            return "docx"
+        if fmt in ("xml", "text", "") and (b"<rss" in head or b"<feed" in head or b"<rdf:RDF" in head):
+            return "feed"
+        if fmt == "" and head[:15].lower().startswith((b"<!doctype html", b"<html")):
+            return "html"
+        return fmt
+
+
+Resolver = Callable[[str, int], Iterable[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def normalise_url(url: str) -> str:
+    """The URL as a stable source id: scheme and host lower case, default port and fragment
+    dropped, an empty path made "/". Raises FetchRefused for what is not an http(s) URL."""
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise FetchRefused(text, f"is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchRefused(text, f"is not an http(s) link (scheme '{scheme or 'none'}')", "give an http:// or https:// URL")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise FetchRefused(text, "has no host name", "give a full URL, e.g. https://example.org/news/1")
+    if any(ch.isspace() for ch in text):
+        raise FetchRefused(text, "contains spaces", "give the URL as copied from the address bar")
+    try:  # an international domain name goes on the wire in its ASCII form
+        host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise FetchRefused(text, "has a host name that is not valid", "check the link") from None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        netloc += f":{port}"
+    if parts.username or parts.password:
+        raise FetchRefused(text, "carries a user name or password", "give the link without credentials")
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def blocked_reason(address: str) -> str | None:
+    """Why an IP address may not be fetched from (None: a public address)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if str(ip) == "169.254.169.254" or str(ip) == "fd00:ec2::254":
+        return "the cloud metadata address"
+    if ip.is_unspecified:
+        return "not a public address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_private:
+        return "a private address"
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or not ip.is_global:
+        return "not a public address"
+    return None
+
+
+class Fetcher:
+    """GETs links under a FetchPolicy. One instance can be shared by threads."""
+
+    def __init__(self, policy: FetchPolicy | None = None, *, resolver: Resolver = system_resolver) -> None:
+        self.policy = policy or FetchPolicy()
+        self.resolver = resolver
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: Iterable[str] | None = None,
+        etag: str = "",
+        last_modified: str = "",
+    ) -> Fetched:
+        """The content at `url`. `accept`: the formats the caller reads (see CONTENT_FORMATS);
+        anything else is refused with its content type. `etag`/`last_modified` make the request
+        conditional: an unchanged resource comes back with status 304 and no content."""
+        requested = normalise_url(url)
+        policy = self.policy
+        deadline = time.monotonic() + policy.total_seconds
+        current = requested
+        headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        timeout = httpx.Timeout(policy.timeout)
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            for hop in range(policy.max_redirects + 1):
+                target, host_header, sni = self._pinned(current, requested)
+                request_headers = {**headers, "Host": host_header}
+                extensions = {"sni_hostname": sni} if sni else {}
+                try:
+                    with client.stream("GET", target, headers=request_headers, extensions=extensions) as response:
+                        if response.status_code in (301, 302, 303, 307, 308):
+                            location = response.headers.get("location", "")
+                            if not location:
+                                raise FetchRefused(requested, f"redirect ({response.status_code}) without a Location")
+                            current = normalise_url(urljoin(current, location))
+                            continue
+                        return self._read(response, requested, current, accept, deadline)
+                except httpx.TimeoutException:
+                    raise FetchRefused(requested, f"timed out (over {policy.timeout:g} s without an answer)",
+                                       "try again later") from None  # fmt: skip
+                except httpx.HTTPError as exc:
+                    raise FetchRefused(requested, f"could not be fetched ({type(exc).__name__}: {_short(str(exc))})",
+                                       "check the link and try again") from None  # fmt: skip
+            raise FetchRefused(requested, f"redirects more than {policy.max_redirects} times", "give the final URL")
+
+    # -- one hop
+
+    def _pinned(self, url: str, requested: str) -> tuple[str, str, str | None]:
+        """(the URL with the checked IP as host, the Host header, the TLS server name)."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            literal = ipaddress.ip_address(host)
+            addresses = [str(literal)]
+        except ValueError:
+            try:
+                addresses = list(self.resolver(host, port))
+            except (OSError, UnicodeError) as exc:
+                raise FetchRefused(requested, f"host {host} cannot be resolved ({_short(str(exc))})",
+                                   "check the link") from None  # fmt: skip
+            if not addresses:
+                raise FetchRefused(requested, f"host {host} cannot be resolved", "check the link")
+        trusted = self.policy.allow_private or host in self.policy.allow_hosts
+        if not trusted:
+            for address in addresses:
+                reason = blocked_reason(address)
+                if reason:
+                    via = "" if url == requested else f" (redirected to {_shown(url)})"
+                    raise FetchRefused(
+                        requested, f"{host} is {reason} ({address}){via}: not fetched",
+                        "briefbot fetches public web pages only (BRIEFBOT_FETCH_ALLOW_PRIVATE / "
+                        "BRIEFBOT_FETCH_ALLOW_HOSTS to allow an internal host)",
+                    )  # fmt: skip
+        address = addresses[0]
+        netloc = f"[{address}]" if ":" in address else address
+        netloc += f":{port}"
+        pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        host_header = parts.netloc.rsplit("@", 1)[-1]
+        return pinned, host_header, host if parts.scheme == "https" else None
+
+    def _read(self, response: httpx.Response, requested: str, url: str, accept, deadline: float) -> Fetched:
+        policy = self.policy
+        status = response.status_code
+        meta = dict(
+            requested=requested, url=url, status=status,
+            content_type=response.headers.get("content-type", "").split(";", 1)[0].strip().lower(),
+            etag=response.headers.get("etag", ""), last_modified=response.headers.get("last-modified", ""),
+            headers={k.lower(): v for k, v in response.headers.items()},
+        )  # fmt: skip
+        if status == 304:
+            return Fetched(**meta)
+        if status in (401, 403, 407):
+            raise FetchRefused(requested, f"asks to sign in (HTTP {status}): a login wall or a paywall",
+                               "save the article as a file and ingest that")  # fmt: skip
+        if status >= 400:
+            raise FetchRefused(requested, f"answered HTTP {status} {response.reason_phrase}".rstrip(), "check the link")
+        if status >= 300:
+            raise FetchRefused(requested, f"answered HTTP {status} without a page")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > policy.max_bytes:
+            raise FetchRefused(requested, f"is {_size(int(declared))}, over the {_size(policy.max_bytes)} limit",
+                               "raise BRIEFBOT_FETCH_MAX_BYTES if it is really an article")  # fmt: skip
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > policy.max_bytes:
+                raise FetchRefused(requested, f"is over the {_size(policy.max_bytes)} limit (stopped reading)",
+                                   "raise BRIEFBOT_FETCH_MAX_BYTES if it is really an article")  # fmt: skip
+            if time.monotonic() > deadline:
+                raise FetchRefused(requested, f"took over {policy.total_seconds:g} s to download", "try again later")
+            chunks.append(chunk)
+        fetched = Fetched(content=b"".join(chunks), **meta)
+        if accept is not None:
+            accepted = set(accept)
+            if fetched.format not in accepted:
+                shown = fetched.content_type or "no content type"
+                raise FetchRefused(requested, f"is {shown}, not something briefbot reads here",
+                                   _format_hint(fetched.format, accepted))  # fmt: skip
+        return fetched
+
+
+def _format_hint(fmt: str, accepted: set[str]) -> str:
+    if fmt == "feed" and "feed" not in accepted:
+        return "it is a feed: add it with `briefbot ingest --feed URL` (or BRIEFBOT_FEEDS)"
+    if "feed" in accepted and len(accepted) == 1:
+        return "give the URL of an RSS or Atom feed"
+    return "give a link to a web page, a PDF or a Word document"
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(url: str) -> str:
+    return _short(url, 300)
