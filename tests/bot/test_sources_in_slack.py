@@ -25,7 +25,8 @@ def site():
 
 @pytest.fixture
 def source_bot(tmp_path, fake_slack, embedder):
-    """A bot over its own (writable, initially empty) store, with one source admin."""
+    """A bot over its own (writable, initially empty) store, with one source admin; channel
+    C0CABLES reads public and cables, C0SECRET cables and secret, the rest public."""
     from briefbot.factory import build_service
 
     empty = tmp_path / "no-sources"
@@ -33,7 +34,7 @@ def source_bot(tmp_path, fake_slack, embedder):
     settings = Settings(
         _env_file=None, data_dir=tmp_path / "data", sources_dir=empty, slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET, slack_api_url=fake_slack.api_url, slack_source_admins=ADMIN,
-        fetch_allow_private=True,
+        fetch_allow_private=True, slack_channel_sets="C0CABLES:public,cables;C0SECRET:cables,secret",
     )  # fmt: skip
     service = build_service(settings, embedder=embedder, ingest_if_empty=False)
     running = start_bot(settings, service, fake_slack)
@@ -160,3 +161,29 @@ def test_a_slow_source_never_holds_up_an_answer(source_bot, site):
         lambda s: [c for c in s.calls("chat.postMessage") if "added a source" in c.params.get("text", "")], 30
     )
     assert added
+
+
+def test_a_source_added_where_a_restricted_set_is_read_stays_in_that_set(source_bot, site):
+    fake, slack = source_bot.fake, source_bot.slack
+    url = site.url("/article")
+    slack.command(f"add {url}", command="/source", user=ADMIN, channel="C0CABLES")
+    posted(fake, "C0CABLES")
+    store = source_bot.service.store
+    assert [s.meta.source_id for s in store.sources({"cables"})] == [url] and store.sources({"public"}) == []
+
+    public = slack.command("list", command="/source", user="U0SOMEONE", channel="C0GENERAL", response_key="public")
+    cables = slack.command("list", command="/source", user="U0SOMEONE", channel="C0CABLES", response_key="cables")
+    assert public.status == cables.status == 200
+
+    def listed(key: str) -> str:
+        calls = fake.wait_for(lambda s: [c for c in s.calls("response_url") if c.params["key"] == key])
+        return all_text(calls[0].params["blocks"])
+
+    assert content.RAIL_TITLE in listed("cables") and content.RAIL_TITLE not in listed("public")
+
+
+def test_a_source_added_where_two_restricted_sets_are_read_is_refused_and_nothing_is_fetched(source_bot, site):
+    reply = source_bot.slack.command(f"add {site.url('/article')}", command="/source", user=ADMIN, channel="C0SECRET")
+    assert reply.status == 200 and "several restricted source sets" in reply.json()["text"]
+    source_bot.bot.sources.wait_idle()
+    assert site.requests() == [] and source_bot.service.store.count() == 0
