@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from briefbot import formatting
 from briefbot.answer import Answer, SourceRef
+from briefbot.brief import Brief
+from briefbot.formatting import capitalised
 
 # Slack's documented limits (https://docs.slack.dev/reference/block-kit/blocks).
 SECTION_LIMIT = 3000  # characters in a section's text (and a context element's text)
@@ -174,10 +177,9 @@ def source_line(source: SourceRef) -> str:
     return f"[{source.number}] " + " · ".join(parts)
 
 
-def mode_label(answer: Answer) -> str:
-    if answer.mode == "llm":
-        return f"Written by {escape(clip(answer.model or 'a language model', 80))}, citations checked"
-    return "Offline summary"
+def mode_label(answer: Answer | Brief) -> str:
+    """"Written by <model>, citations checked" or "Offline summary", escaped."""
+    return escape(capitalised(formatting.mode_label(answer.mode, clip(answer.model, 80))))
 
 
 def feedback_buttons(answer: Answer) -> dict:
@@ -318,11 +320,11 @@ def plain_text(answer: Answer) -> str:
     if answer.sources:
         lines += ["", "Sources"]
         for s in answer.sources:
-            lines.append(f"[{s.number}] " + " · ".join(s.line_parts() + ([s.url] if s.url else [])))
+            lines.append(formatting.source_line(s, url=True))
     for note in (answer.freshness, answer.note):
         if note:
             lines += ["", note]
-    lines += ["", f"({'written by ' + answer.model if answer.mode == 'llm' else 'offline summary'}; answer {answer.id})"]
+    lines += ["", f"({formatting.mode_label(answer.mode, answer.model)}; answer {answer.id})"]
     return "\n".join(lines) + "\n"
 
 

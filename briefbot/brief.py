@@ -19,6 +19,7 @@ from briefbot.compose import OfflineComposer, SourceNumbers
 from briefbot.dates import DateMention, find_dates
 from briefbot.errors import InvalidQuestion
 from briefbot.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
+from briefbot.formatting import mode_label, source_line
 from retrieval.search import HybridRetriever
 from retrieval.types import Passage
 
@@ -112,7 +113,7 @@ class Brief(BaseModel):
         return " ".join(i.rendered() for i in items) if items else NOTHING
 
     def to_markdown(self) -> str:
-        mode = f"written by {self.model}, citations checked" if self.mode == "llm" else "offline summary"
+        mode = mode_label(self.mode, self.model)
         lines = [f"# Pre-visit brief: {self.topic}", "",
                  f"_{dt.date.today():%Y-%m-%d} · {len(self.sources)} sources · {mode}_", ""]  # fmt: skip
         if self.freshness:
@@ -140,7 +141,7 @@ class Brief(BaseModel):
             lines.append("")
         lines += ["## Sources", ""]
         for s in self.sources:
-            lines.append(f"{s.number}. " + " — ".join(s.line_parts()) + (f" <{s.url}>" if s.url else ""))
+            lines.append(source_line(s, url=True))
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from briefbot.answer import Answer
 from briefbot.errors import EXPECTED_ERRORS, InvalidQuestion
+from briefbot.formatting import mode_label, source_line
 from briefbot.service import clean_question, clean_topic
 from briefbot.settings import Settings
 from retrieval.sets import BadSetName, set_name
@@ -375,13 +376,12 @@ def format_answer(answer: Answer) -> str:
     if answer.sources:
         lines += ["", "Sources"]
         for s in answer.sources:
-            lines.append(f"[{s.number}] " + " · ".join(s.line_parts()))
+            lines.append(source_line(s))
     if answer.freshness:
         lines += ["", answer.freshness]
     if answer.note:
         lines += ["", answer.note]
-    mode = f"written by {answer.model}, citations checked" if answer.mode == "llm" else "offline summary"
-    lines += ["", f"({mode})"]
+    lines += ["", f"({mode_label(answer.mode, answer.model)})"]
     return "\n".join(lines)
 
 
