@@ -3,6 +3,8 @@ never a traceback. Exit codes: 0 done, 1 error, 2 bad command-line input, 3 some
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import shutil
 import subprocess
@@ -20,6 +22,7 @@ def run(args, data_dir, sources=SEEDS, timeout=300, **env):
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_ingest_with_a_failing_file_ingests_the_rest_and_exits_3(tmp_path):
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
@@ -45,6 +48,7 @@ def _expected_ids(folder) -> set[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_a_full_disk_mid_ingest_is_one_line_and_the_next_run_repairs_it(tmp_path, embedder):
     """The disk "fills up" under the store (RLIMIT_FSIZE: a write past the limit fails with EFBIG,
     as on a full disk) while 12 new articles are written: one line, exit 1, then a clean re-run."""
@@ -100,6 +104,7 @@ def test_text_that_is_not_utf8_is_a_usage_error(tmp_path):
         assert f"the {what} is not valid UTF-8" in stderr, stderr
 
 
+@pytest.mark.slow
 def test_since_and_until_must_be_real_dates(tmp_path):
     for value in ["yesterday", "2025-13-45", "2025-02-30", "10/09/2025", "2025-9-1"]:
         stderr = _quick(["ask", "What was agreed?", "--since", value], tmp_path)
@@ -108,6 +113,7 @@ def test_since_and_until_must_be_real_dates(tmp_path):
     assert "--until" in stderr and "YYYY-MM-DD" in stderr
 
 
+@pytest.mark.slow
 def test_a_source_name_with_a_line_break_stays_on_one_line_of_the_listing(tmp_path, embedder):
     from briefbot.factory import build_service
     from tests.conftest import make_settings

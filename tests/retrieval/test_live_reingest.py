@@ -145,6 +145,7 @@ def test_a_rebuild_during_another_ingest_is_refused_before_it_touches_anything(l
     assert service.ask("Who signed the action plan?").sources
 
 
+@pytest.mark.slow
 def test_a_rebuild_replaces_a_store_built_with_another_model(tmp_path, seed_copy):
     from retrieval.store import ChunkStore, embedded_client
 
