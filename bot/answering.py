@@ -12,7 +12,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 from bot.delivery import BRIEF_ERROR, GENERIC_ERROR, Target
 from bot.feedback import FeedbackStore
@@ -29,13 +29,9 @@ BUSY = "briefbot is busy with other questions right now. Please ask again in a m
 
 
 class AnswerService(Protocol):
-    """What the bot needs from the core (briefbot.service.BriefingService)."""
+    """What the bot needs from the core (briefbot.service.BriefingService): answers and briefs."""
 
     def ask(self, question: str, *, context: str | None = None, sets: frozenset[str] | None = None) -> Answer: ...
-
-
-class BriefService(Protocol):
-    """What `/brief` needs from the core (BriefingService.brief)."""
 
     def brief(self, topic: str, *, sets: frozenset[str] | None = None) -> Brief: ...
 
@@ -45,20 +41,10 @@ class Job:
     question: str  # as the person typed it (Slack markup already turned into plain text)
     user: str
     channel: str
-    target: Target
+    target: Target[Answer]
     sets: frozenset[str]  # the source sets the answer may come from (the channel's)
     context: Callable[[], str | None] | None = None  # the thread's earlier question, fetched in the worker
     journal_id: int | None = None  # its row in the journal of questions in progress
-
-
-class BriefTarget(Protocol):
-    def start(self) -> None: ...
-
-    def finish(self, brief: Brief) -> None: ...
-
-    def fail(self, text: str) -> None: ...
-
-    def notice(self, text: str) -> None: ...
 
 
 @dataclass
@@ -66,9 +52,12 @@ class BriefJob:
     topic: str  # plain text, as for Job.question
     user: str
     channel: str
-    target: BriefTarget
+    target: Target[Brief]
     sets: frozenset[str]  # the source sets the brief may come from (the channel's)
     journal_id: int | None = None
+
+
+AnyJob = TypeVar("AnyJob", Job, BriefJob)
 
 
 class Answerer:
@@ -102,7 +91,7 @@ class Answerer:
         """Queue a `/brief`: same queue, same limits, same placeholder-then-work order as questions."""
         return self._enqueue(job, self._brief)
 
-    def _enqueue(self, job: Job | BriefJob, work: Callable[[Job | BriefJob], None]) -> bool:
+    def _enqueue(self, job: AnyJob, work: Callable[[AnyJob], None]) -> bool:
         with self._lock:
             if self._pending >= self.max_pending:
                 busy = True
@@ -116,7 +105,7 @@ class Answerer:
         self._io.submit(self._start, job, work)
         return True
 
-    def notify(self, target: Target, text: str) -> None:
+    def notify(self, target: Target[Any], text: str) -> None:
         """A one-off notice (e.g. "not enabled in this channel"), sent off the request path."""
         self._io.submit(_quietly, target.notice, text)
 
@@ -124,7 +113,7 @@ class Answerer:
         """Run a short Slack call (a thank-you, a notice) off the request path."""
         self._io.submit(_logged, step, *args)
 
-    def _start(self, job: Job | BriefJob, work: Callable[[Job | BriefJob], None]) -> None:
+    def _start(self, job: AnyJob, work: Callable[[AnyJob], None]) -> None:
         try:
             job.target.start()
         except Exception:  # no placeholder: the answer is posted as a new message instead
@@ -161,7 +150,7 @@ class Answerer:
 
     def _brief(self, job: BriefJob) -> None:
         try:
-            brief = self.service.brief(job.topic, sets=job.sets)  # type: ignore[attr-defined]
+            brief = self.service.brief(job.topic, sets=job.sets)
             job.target.finish(brief)
             log.info(
                 "brief %s in %s: %s, %d items, %d sources, %.0f ms",

@@ -84,7 +84,14 @@ def _source_desk(settings: Settings, service) -> SourceDesk:
     return SourceDesk(intake, frozenset(settings.slack_source_admins), files)
 
 
-def create_app(settings: Settings, service: AnswerService, *, client: WebClient | None = None) -> App:
+class BriefbotApp(App):
+    """Bolt's App with the bot's shared pieces (`briefbot`: the answer queue, feedback store,
+    dedupe keys...) for the server's shutdown and for tests."""
+
+    briefbot: Bot
+
+
+def create_app(settings: Settings, service: AnswerService, *, client: WebClient | None = None) -> BriefbotApp:
     client = client or build_client(settings)
     feedback = FeedbackStore(settings.feedback_file)
     bot = Bot(
@@ -99,7 +106,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
     # Without a signing secret (Socket Mode) no HTTP request may pass: verify against a random one.
     signing_secret = secret_value(settings.slack_signing_secret) or secrets.token_hex(32)
     bot.signing_secret = signing_secret
-    app = App(
+    app = BriefbotApp(
         name="briefbot",
         client=client,
         signing_secret=signing_secret,
@@ -136,5 +143,5 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
         if orphans:
             log.info("%d questions were taken but not answered before a restart: telling the askers", len(orphans))
             bot.answerer.background(recover, journal, client, orphans)
-    app.briefbot = bot  # type: ignore[attr-defined]
+    app.briefbot = bot
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -56,10 +56,15 @@ def answer_metadata(answer: Answer) -> dict:
     }
 
 
-class Target(Protocol):
+Item = TypeVar("Item", contravariant=True)
+
+
+class Target(Protocol[Item]):
+    """Where a job's result goes (an Answer, or a Brief for `/brief`), in the four steps above."""
+
     def start(self) -> None: ...
 
-    def finish(self, answer: Answer) -> None: ...
+    def finish(self, item: Item) -> None: ...
 
     def fail(self, text: str) -> None: ...
 
@@ -86,7 +91,7 @@ class ResponseUrl:
     def send(self, message: Message, *, response_type: str, replace_original: bool = False) -> bool:
         """True when Slack took the message; False when the URL is spent, expired or refused."""
         with self._lock:
-            if not self.usable():
+            if not self.url or not self.usable():
                 return False
             self.uses += 1
         body = {
@@ -150,7 +155,7 @@ class ChannelTarget:
 
     def start(self) -> None:
         message = render.searching_message(self.question if self.show_question else None, self.asked_by)
-        response = self._post(message, thread_ts=self.thread_ts)
+        response = self.post(message, thread_ts=self.thread_ts)
         self.ts = response["ts"]
 
     def finish(self, answer: Answer) -> None:
@@ -163,10 +168,10 @@ class ChannelTarget:
                 link_names=False,
             )
         else:
-            self.ts = self._post(first, thread_ts=self.thread_ts, metadata=metadata)["ts"]
+            self.ts = self.post(first, thread_ts=self.thread_ts, metadata=metadata)["ts"]
         follow_thread = self.thread_ts or (self.ts if self.show_question else None)
         for page in rest:
-            self._post(page, thread_ts=follow_thread)
+            self.post(page, thread_ts=follow_thread)
         if file_text is not None:
             fallback = render.render_answer(answer, asked_by=self.asked_by, show_question=self.show_question)
             self._upload(answer, file_text, follow_thread, fallback=fallback)
@@ -186,7 +191,7 @@ class ChannelTarget:
             if self.ts:
                 self.client.chat_update(channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks)
             else:
-                self._post(message, thread_ts=self.thread_ts)
+                self.post(message, thread_ts=self.thread_ts)
 
     def notice(self, text: str) -> None:
         try:
@@ -196,7 +201,7 @@ class ChannelTarget:
 
     # -- Slack calls
 
-    def _post(self, message: Message, *, thread_ts: str | None, metadata: dict | None = None):
+    def post(self, message: Message, *, thread_ts: str | None, metadata: dict | None = None):
         return self.client.chat_postMessage(
             channel=self.channel,
             thread_ts=thread_ts,
@@ -208,7 +213,7 @@ class ChannelTarget:
             unfurl_media=False,
         )
 
-    def _restate(self, message: Message, metadata: dict) -> None:
+    def restate(self, message: Message, metadata: dict) -> None:
         """Replace the message already posted (best effort: the text that follows matters more)."""
         if not self.ts:
             return
@@ -240,11 +245,11 @@ class ChannelTarget:
             cut = len(fallback) > MAX_FALLBACK_PAGES
             note = PAGES_CUT_NOTE.format(pages=MAX_FALLBACK_PAGES) if cut else PAGES_NOTE
             head = render.render_head(answer, note, asked_by=self.asked_by, show_question=self.show_question)
-            self._restate(head, answer_metadata(answer))  # it announced a file that is not coming
+            self.restate(head, answer_metadata(answer))  # it announced a file that is not coming
             for page in fallback[:MAX_FALLBACK_PAGES]:
-                self._post(page, thread_ts=thread_ts)
+                self.post(page, thread_ts=thread_ts)
             if len(fallback) > MAX_FALLBACK_PAGES:
-                self._post(render.short_message(TRUNCATED), thread_ts=thread_ts)
+                self.post(render.short_message(TRUNCATED), thread_ts=thread_ts)
 
 
 class SlashTarget(ChannelTarget):
@@ -292,11 +297,11 @@ class SlashTarget(ChannelTarget):
                 continue
             # spent, expired or refused: the bot token can still show it to the asker, who is told why
             if not told:
-                self._tell_reply_link_gone("/ask", "answer")
+                self.tell_reply_link_gone("/ask", "answer")
                 told = True
             self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=page.text, blocks=page.blocks)
 
-    def _tell_reply_link_gone(self, command: str, what: str) -> None:
+    def tell_reply_link_gone(self, command: str, what: str) -> None:
         log.info("response_url spent or expired for %s in %s: posting with the bot token", command, self.channel)
         note = render.short_message(REPLY_LINK_GONE.format(command=command, what=what))
         try:
@@ -324,52 +329,63 @@ def brief_metadata(brief: Brief) -> dict:
     }
 
 
-class BriefTarget(SlashTarget):
+class BriefTarget:
     """`/brief topic`: "Preparing the brief..." posted with the bot token, replaced by the summary
     (chat.update), then the full brief attached as a Markdown file in the same channel (or thread).
     Without a file (no files:write, uploads blocked) the full brief follows in the summary's
     thread as messages. When the bot may not post in the channel, the summary goes through the
-    response_url instead, with a note on how to get the file."""
+    response_url instead, with a note on how to get the file. Built on a slash command's target
+    (its posting, its response_url, its errors and notices)."""
 
     def __init__(self, client: WebClient, *, channel: str, user: str, response_url: ResponseUrl, topic: str,
                  thread_ts: str | None = None) -> None:
-        super().__init__(client, channel=channel, user=user, response_url=response_url, ephemeral=False, question=topic)
-        self.thread_ts = thread_ts  # slash commands carry none; kept for a brief asked in a thread
-        self.topic = topic
+        self.slash = SlashTarget(client, channel=channel, user=user, response_url=response_url, ephemeral=False,
+                                 question=topic)  # fmt: skip
+        self.slash.thread_ts = thread_ts  # slash commands carry none; kept for a brief asked in a thread
+        self.client, self.channel, self.user, self.topic = client, channel, user, topic
 
     def start(self) -> None:
+        slash = self.slash
         try:
-            self.ts = self._post(render.preparing_message(self.topic, self.asked_by), thread_ts=self.thread_ts)["ts"]
+            slash.ts = slash.post(render.preparing_message(self.topic, slash.asked_by), thread_ts=slash.thread_ts)["ts"]
         except SlackApiError as exc:
             log.info("cannot post in %s (%s): the brief goes through the response_url", self.channel, exc.response.get("error"))
-            self.via_url = True
+            slash.via_url = True
 
-    def finish(self, brief: Brief) -> None:  # type: ignore[override]
-        if self.via_url:
+    def finish(self, brief: Brief) -> None:
+        slash = self.slash
+        if slash.via_url:
             message = render.render_brief(brief, asked_by=self.user, file_note=None if brief.empty else BRIEF_INVITE_NOTE)
-            if not self.response_url.send(message, response_type="in_channel"):
-                self._tell_reply_link_gone("/brief", "brief")
+            if not slash.response_url.send(message, response_type="in_channel"):
+                slash.tell_reply_link_gone("/brief", "brief")
                 self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=message.text, blocks=message.blocks)
             return
         filename = render.brief_filename(brief)
         note = None if brief.empty else BRIEF_FILE_NOTE.format(filename=filename)
         message = render.render_brief(brief, asked_by=self.user, file_note=note)
         metadata = brief_metadata(brief)
-        if self.ts:
+        if slash.ts:
             self.client.chat_update(
-                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks, metadata=metadata,
+                channel=self.channel, ts=slash.ts, text=message.text, blocks=message.blocks, metadata=metadata,
                 link_names=False,
             )
         else:
-            self.ts = self._post(message, thread_ts=self.thread_ts, metadata=metadata)["ts"]
+            slash.ts = slash.post(message, thread_ts=slash.thread_ts, metadata=metadata)["ts"]
         if not brief.empty:
             self._upload_brief(brief, filename)
 
+    def fail(self, text: str) -> None:
+        self.slash.fail(text)
+
+    def notice(self, text: str) -> None:
+        self.slash.notice(text)
+
     def _upload_brief(self, brief: Brief, filename: str) -> None:
+        slash = self.slash
         try:
             self.client.files_upload_v2(
                 channel=self.channel,
-                thread_ts=self.thread_ts,
+                thread_ts=slash.thread_ts,
                 content=brief.to_markdown(),
                 filename=filename,
                 title=render.brief_title(brief),
@@ -379,12 +395,12 @@ class BriefTarget(SlashTarget):
             pages = render.render_brief_pages(brief)
             cut = len(pages) > MAX_FALLBACK_PAGES
             note = BRIEF_PAGES_CUT_NOTE.format(pages=MAX_FALLBACK_PAGES) if cut else BRIEF_PAGES_NOTE
-            self._restate(render.render_brief(brief, asked_by=self.user, file_note=note), brief_metadata(brief))
-            thread = self.thread_ts or self.ts
+            slash.restate(render.render_brief(brief, asked_by=self.user, file_note=note), brief_metadata(brief))
+            thread = slash.thread_ts or slash.ts
             for page in pages[:MAX_FALLBACK_PAGES]:
-                self._post(page, thread_ts=thread)
+                slash.post(page, thread_ts=thread)
             if len(pages) > MAX_FALLBACK_PAGES:
-                self._post(render.short_message(BRIEF_TRUNCATED), thread_ts=thread)
+                slash.post(render.short_message(BRIEF_TRUNCATED), thread_ts=thread)
 
 
 def _error_name(exc: Exception) -> str:

@@ -31,6 +31,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from typing import cast
 from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
@@ -65,8 +66,8 @@ class TimedH11Protocol(H11Protocol):
     _timer: asyncio.TimerHandle | None = None
     _armed_for: object = None  # the request cycle that was current when the clock started
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(cast(asyncio.Transport, transport))
         self._arm()
 
     def data_received(self, data: bytes) -> None:

@@ -109,7 +109,7 @@ def serve(
     except (SlackClientError, OSError) as exc:
         print(f"briefbot serve: cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}: {exc}).", file=out)
         return 1
-    bot = app.briefbot  # type: ignore[attr-defined]
+    bot = app.briefbot
     try:
         if socket_mode:
             return _socket_mode(app, secret_value(settings.slack_app_token) or "", out, ready, stop)

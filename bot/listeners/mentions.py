@@ -7,6 +7,7 @@ Follow-ups ("and on trade?") are read against the thread's (or the DM's) earlier
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -63,6 +64,7 @@ def _question(bot: Bot, event: dict, context: BoltContext, client: WebClient, *,
     if not question:
         bot.answerer.notify(target, HELP)
         return
+    earlier: Callable[[], str | None] | None
     if thread_ts:
         def earlier() -> str | None:
             return thread_context(client, channel, thread_ts, ts, bot_user_id)

@@ -40,8 +40,10 @@ def register(app: App, bot: Bot) -> None:
         if verb != "add" or not rest:
             ack(text=short_message(USAGE).text, response_type="ephemeral")
             return
-        refusal = bot.sources.refusal(user) if bot.sources is not None else "Adding sources is not available here."
-        if refusal:
+        desk = bot.sources
+        refusal = desk.refusal(user) if desk is not None else "Adding sources is not available here."
+        if refusal or desk is None:
+            refusal = refusal or "Adding sources is not available here."
             log.info("/source add by %s refused: not a source admin", user)
             ack(text=short_message(refusal).text, response_type="ephemeral")
             return
@@ -52,10 +54,11 @@ def register(app: App, bot: Bot) -> None:
         url = rest.split()[0]
         ack(text=f"Adding {escape(url)} ... I will post here when it is in.", response_type="ephemeral")
         reply = CommandReply(client, channel=channel, user=user, response_url=response_url)
-        bot.sources.add_link(url, user, reply, home)
+        desk.add_link(url, user, reply, home)
 
 
 def _send_list(bot: Bot, sets: frozenset[str], client: WebClient, channel: str, user: str, response_url: ResponseUrl) -> None:
+    assert bot.sources is not None  # checked before the job was queued
     message = bot.sources.list_message(sets)
     if not response_url.send(message, response_type="ephemeral"):
         client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
@@ -83,7 +86,7 @@ def on_files(bot: Bot, event: dict, client: WebClient) -> None:
     home = bot.sets.home(channel, is_dm=dm)
     if refusal is None and home is None:
         refusal = SEVERAL_SETS
-    if refusal is not None or bot.sources is None:
+    if refusal is not None or bot.sources is None or home is None:
         log.info("files from %s in %s not added: %s", user, channel, refusal)
         bot.answerer.notify(target, refusal or "Adding sources is not available here.")
         return
