@@ -195,7 +195,7 @@ def _ingest(args, settings: Settings) -> int:
     warn = lambda m: print(f"warning: {m}", file=sys.stderr)  # noqa: E731
     failed = 0
     if paths:
-        report = service.ingestor.ingest(
+        report = service.ingest(
             paths,
             prune=args.prune,
             rebuild=args.rebuild,
@@ -215,7 +215,7 @@ def _ingest(args, settings: Settings) -> int:
     if links or args.feed:
         intake = build_intake(settings, service)
     if links:
-        report = service.ingestor.ingest_documents(intake.link_sources(links), warn=warn, source_set=args.source_set)
+        report = service.ingest_documents(intake.link_sources(links), warn=warn, source_set=args.source_set)
         _print_added(report)
         print(_summary(f"{len(links)} links", report))
         failed += report.files_failed

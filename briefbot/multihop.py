@@ -185,7 +185,7 @@ def prepare(
     folder = Path(tempfile.mkdtemp(prefix="eval-corpus-", dir=data_dir))
     try:
         write_documents(articles, folder)
-        report = service.ingestor.ingest([folder], prune=True, progress=False, warn=warnings.append)
+        report = service.ingest([folder], prune=True, progress=False, warn=warnings.append)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return PreparedCorpus(

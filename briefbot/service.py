@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from briefbot.answer import Answer, AnswerSentence
@@ -15,9 +16,10 @@ from briefbot.followup import resolve_follow_up
 from briefbot.freshness import freshness_of
 from briefbot.question import names_nothing_to_compare, read_question
 from retrieval.ingest import Ingestor
+from retrieval.loaders import SourceDocument
 from retrieval.search import HybridRetriever, narrowed
 from retrieval.store import ChunkStore, SourceSummary
-from retrieval.types import Passage, SearchFilters
+from retrieval.types import IngestReport, Passage, SearchFilters
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +180,47 @@ class BriefingService:
         return self.store.sources(sets=_frozen(sets))
 
     def is_empty(self) -> bool:
-        return self.store.count() == 0
+        return self.count() == 0
+
+    def count(self) -> int:
+        """Chunks in the store, in every set."""
+        return self.store.count()
+
+    # -- indexing and searching, for the CLI, the evaluation and other tools
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        warn: Callable[[str], None] | None = None,
+        progress: bool | None = None,
+        source_set: str | None = None,
+    ) -> IngestReport:
+        """Index the files under `paths` (see retrieval.ingest.Ingestor.ingest)."""
+        return self.ingestor.ingest(
+            paths, prune=prune, rebuild=rebuild, warn=warn, progress=progress, source_set=source_set
+        )
+
+    def ingest_documents(
+        self,
+        documents: Iterable[SourceDocument],
+        *,
+        warn: Callable[[str], None] | None = None,
+        progress: bool | None = False,
+        source_set: str | None = None,
+    ) -> IngestReport:
+        """Index sources that are not files under a folder: links, feed items, files handed over."""
+        return self.ingestor.ingest_documents(documents, warn=warn, progress=progress, source_set=source_set)
+
+    def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
+        """The passages a question would be answered from, best first (hybrid search)."""
+        return self.retriever.search(query, k=k or self.top_k, filters=filters)
+
+    def passages(self) -> list[Passage]:
+        """Every stored passage (for scoring citations against the store)."""
+        return self.store.all_passages()
 
 
 def _frozen(sets: Iterable[str] | None) -> frozenset[str] | None:

@@ -42,10 +42,10 @@ class ServiceTarget:
         return self.service.ask(question)
 
     def search(self, question: str, k: int) -> list[Passage]:
-        return self.service.retriever.search(question, k=k)
+        return self.service.search(question, k=k)
 
     def passages(self) -> list[Passage]:
-        return self.service.store.all_passages()
+        return self.service.passages()
 
 
 def evaluate(
