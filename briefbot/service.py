@@ -214,7 +214,7 @@ class BriefingService:
         """Index sources that are not files under a folder: links, feed items, files handed over."""
         return self.ingestor.ingest_documents(documents, warn=warn, progress=progress, source_set=source_set)
 
-    def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
+    def search(self, query: str, k: int | None = None, *, filters: SearchFilters | None = None) -> list[Passage]:
         """The passages a question would be answered from, best first (hybrid search)."""
         return self.retriever.search(query, k=k or self.top_k, filters=filters)
 

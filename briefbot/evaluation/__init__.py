@@ -30,7 +30,6 @@ from briefbot.evaluation.report import (
 from briefbot.evaluation.runner import (
     SEARCH_DEPTH,
     EvalTarget,
-    ServiceTarget,
     evaluate,
     run,
 )
@@ -48,7 +47,7 @@ from briefbot.evaluation.scoring import (
 
 __all__ = [
     "KINDS", "SEARCH_DEPTH", "CitationCheck", "EvalDataError", "EvalQuestion", "EvalReport", "EvalTarget",
-    "QuestionResult", "ServiceTarget", "check_citations", "default_out", "evaluate", "format_table",
+    "QuestionResult", "check_citations", "default_out", "evaluate", "format_table",
     "lead_correct", "load_dev_questions", "mention_hits", "percentile", "ranks", "run", "score", "summarize",
     "summary_rows", "write_report",
 ]  # fmt: skip

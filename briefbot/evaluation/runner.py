@@ -25,7 +25,7 @@ SEARCH_DEPTH = 60  # passages retrieved for scoring; enough to find 10 distinct 
 
 
 class EvalTarget(Protocol):
-    """What the scorer needs from a pipeline: briefbot's service (via ServiceTarget) or a baseline."""
+    """What the scorer needs from a pipeline: briefbot's service (BriefingService has these three) or a baseline."""
 
     def ask(self, question: str) -> Answer: ...
 
@@ -34,31 +34,15 @@ class EvalTarget(Protocol):
     def passages(self) -> list[Passage]: ...
 
 
-class ServiceTarget:
-    def __init__(self, service) -> None:
-        self.service = service
-
-    def ask(self, question: str) -> Answer:
-        return self.service.ask(question)
-
-    def search(self, question: str, k: int) -> list[Passage]:
-        return self.service.search(question, k=k)
-
-    def passages(self) -> list[Passage]:
-        return self.service.passages()
-
-
 def evaluate(
-    target,
+    target: EvalTarget,
     questions: list[EvalQuestion],
     *,
     label: str = "briefbot",
     retrieval_unit: str = "passage",
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
-    """Ask every question through `target` (a BriefingService or an EvalTarget) and score it."""
-    if not hasattr(target, "passages"):
-        target = ServiceTarget(target)
+    """Ask every question through `target` (briefbot's service, or a baseline) and score it."""
     chunks = {p.chunk_id: p for p in target.passages()}
     results = []
     for n, q in enumerate(questions, 1):
