@@ -125,9 +125,8 @@ class Answerer:
             self._done()
 
     def _answer(self, job: Job) -> None:
-        try:
-            context = self._context(job)
-            answer = self.service.ask(job.question, context=context, sets=job.sets)
+        def work() -> None:
+            answer = self.service.ask(job.question, context=self._context(job), sets=job.sets)
             if self.feedback is not None:
                 self.feedback.record_answer(
                     answer.id, answer.question, mode=answer.mode, refused=answer.refused, channel=job.channel, user=job.user
@@ -138,18 +137,11 @@ class Answerer:
                 answer.id, job.channel, "refused" if answer.refused else answer.mode, len(answer.sentences),
                 answer.timings_ms.get("total", 0.0),
             )
-        except EXPECTED_ERRORS as exc:
-            log.info("question from %s not answered: %s", job.user, exc)
-            _quietly(job.target.fail, str(exc))
-        except Exception:
-            log.exception("answering a question from %s in %s failed", job.user, job.channel)
-            _quietly(job.target.fail, GENERIC_ERROR)
-        finally:
-            self._journal_done(job)
-            self._done()
+
+        self._run(job, work, "question", "answering a question", GENERIC_ERROR)
 
     def _brief(self, job: BriefJob) -> None:
-        try:
+        def work() -> None:
             brief = self.service.brief(job.topic, sets=job.sets)
             job.target.finish(brief)
             log.info(
@@ -157,12 +149,20 @@ class Answerer:
                 brief.id, job.channel, "nothing in the sources" if brief.empty else brief.mode,
                 sum(len(s.items) for s in brief.sections), len(brief.sources), brief.timings_ms.get("total", 0.0),
             )
+
+        self._run(job, work, "brief", "preparing a brief", BRIEF_ERROR)
+
+    def _run(self, job: Job | BriefJob, work: Callable[[], None], what: str, doing: str, error: str) -> None:
+        """One job on a worker: the core's own errors told to the asker as they are, anything else
+        logged and told as `error`; the journal and the queue count settled either way."""
+        try:
+            work()
         except EXPECTED_ERRORS as exc:
-            log.info("brief for %s not made: %s", job.user, exc)
+            log.info("%s from %s not done: %s", what, job.user, exc)
             _quietly(job.target.fail, str(exc))
         except Exception:
-            log.exception("preparing a brief for %s in %s failed", job.user, job.channel)
-            _quietly(job.target.fail, BRIEF_ERROR)
+            log.exception("%s for %s in %s failed", doing, job.user, job.channel)
+            _quietly(job.target.fail, error)
         finally:
             self._journal_done(job)
             self._done()

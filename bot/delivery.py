@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Protocol, TypeVar
 
 from slack_sdk import WebClient
@@ -116,6 +117,13 @@ class ResponseUrl:
             log.warning("response_url refused the message: HTTP %s %s", response.status_code, response.body[:200])
             return False
         return True
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    title: str
+    content: str
 
 
 def plan(answer: Answer, *, asked_by: str | None, show_question: bool) -> tuple[list[Message], str | None]:
@@ -232,24 +240,43 @@ class ChannelTarget:
         )
 
     def _upload(self, answer: Answer, text: str, thread_ts: str | None, fallback: list[Message]) -> None:
+        self.attach(
+            Attachment(render.answer_filename(answer), render.clip(f"briefbot: {answer.question}", 200), text),
+            thread_ts=thread_ts,
+            fallback=fallback,
+            fallback_head=lambda note: render.render_head(answer, note, asked_by=self.asked_by, show_question=self.show_question),
+            metadata=answer_metadata(answer),
+            notes=(PAGES_NOTE, PAGES_CUT_NOTE, TRUNCATED),
+        )
+
+    def attach(
+        self,
+        file: Attachment,
+        *,
+        thread_ts: str | None,
+        fallback: list[Message],
+        fallback_head: Callable[[str], Message],
+        metadata: dict,
+        notes: tuple[str, str, str],
+        fallback_thread: str | None = None,
+    ) -> None:
+        """Attach `file` in the thread; when Slack will not take it (e.g. no files:write), the
+        message that announced it is restated with a note (`notes`: all pages follow / the first
+        pages follow / the text goes on) and up to MAX_FALLBACK_PAGES of `fallback` are posted."""
         try:
             self.client.files_upload_v2(
-                channel=self.channel,
-                thread_ts=thread_ts,
-                content=text,
-                filename=render.answer_filename(answer),
-                title=render.clip(f"briefbot: {answer.question}", 200),
+                channel=self.channel, thread_ts=thread_ts, content=file.content, filename=file.filename, title=file.title
             )
-        except Exception as exc:  # e.g. the app lacks files:write: post the remaining pages instead
-            log.warning("file upload failed (%s); posting the answer in pages", _error_name(exc))
+        except Exception as exc:
+            log.warning("file upload failed (%s); posting the text in pages", _error_name(exc))
+            all_pages, first_pages, goes_on = notes
             cut = len(fallback) > MAX_FALLBACK_PAGES
-            note = PAGES_CUT_NOTE.format(pages=MAX_FALLBACK_PAGES) if cut else PAGES_NOTE
-            head = render.render_head(answer, note, asked_by=self.asked_by, show_question=self.show_question)
-            self.restate(head, answer_metadata(answer))  # it announced a file that is not coming
+            self.restate(fallback_head(first_pages.format(pages=MAX_FALLBACK_PAGES) if cut else all_pages), metadata)
+            thread = fallback_thread or thread_ts
             for page in fallback[:MAX_FALLBACK_PAGES]:
-                self.post(page, thread_ts=thread_ts)
-            if len(fallback) > MAX_FALLBACK_PAGES:
-                self.post(render.short_message(TRUNCATED), thread_ts=thread_ts)
+                self.post(page, thread_ts=thread)
+            if cut:
+                self.post(render.short_message(goes_on), thread_ts=thread)
 
 
 class SlashTarget(ChannelTarget):
@@ -382,25 +409,15 @@ class BriefTarget:
 
     def _upload_brief(self, brief: Brief, filename: str) -> None:
         slash = self.slash
-        try:
-            self.client.files_upload_v2(
-                channel=self.channel,
-                thread_ts=slash.thread_ts,
-                content=brief.to_markdown(),
-                filename=filename,
-                title=render.brief_title(brief),
-            )
-        except Exception as exc:  # e.g. the app lacks files:write: the full brief in the summary's thread
-            log.warning("brief file upload failed (%s); posting the full brief in the thread", _error_name(exc))
-            pages = render.render_brief_pages(brief)
-            cut = len(pages) > MAX_FALLBACK_PAGES
-            note = BRIEF_PAGES_CUT_NOTE.format(pages=MAX_FALLBACK_PAGES) if cut else BRIEF_PAGES_NOTE
-            slash.restate(render.render_brief(brief, asked_by=self.user, file_note=note), brief_metadata(brief))
-            thread = slash.thread_ts or slash.ts
-            for page in pages[:MAX_FALLBACK_PAGES]:
-                slash.post(page, thread_ts=thread)
-            if len(pages) > MAX_FALLBACK_PAGES:
-                slash.post(render.short_message(BRIEF_TRUNCATED), thread_ts=thread)
+        slash.attach(
+            Attachment(filename, render.brief_title(brief), brief.to_markdown()),
+            thread_ts=slash.thread_ts,
+            fallback_thread=slash.thread_ts or slash.ts,
+            fallback=render.render_brief_pages(brief),
+            fallback_head=lambda note: render.render_brief(brief, asked_by=self.user, file_note=note),
+            metadata=brief_metadata(brief),
+            notes=(BRIEF_PAGES_NOTE, BRIEF_PAGES_CUT_NOTE, BRIEF_TRUNCATED),
+        )
 
 
 def _error_name(exc: Exception) -> str:
