@@ -17,6 +17,7 @@ import numpy as np
 
 from retrieval.chunking import chunk_document
 from retrieval.embedder import Embedder, chunk_vector
+from retrieval.lexical import LexicalIndexFiles, index_for
 from retrieval.loaders import BadSourceFile, iter_source_files, load_document
 from retrieval.lock import write_lock
 from retrieval.store import ChunkStore
@@ -51,8 +52,10 @@ class Ingestor:
         max_file_bytes: int = 20_000_000,
         lock_path: Path | None = None,
         batch_size: int = 256,
+        lexical_files: LexicalIndexFiles | None = None,
     ) -> None:
         self.store = store
+        self.lexical_files = lexical_files  # where the lexical index of each generation is written
         self.embedder = embedder
         self.chunking = chunking or ChunkingOptions()
         self.max_file_bytes = max_file_bytes
@@ -77,12 +80,26 @@ class Ingestor:
         with lock:
             paths = [Path(p) for p in paths]
             if not rebuild:
-                return self._ingest(self.store, paths, prune, warn, progress)
-            staging = self.store.staging()
-            report = self._ingest(staging, paths, True, warn, progress)
-            self.store.replace_with(staging)
-            log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
+                report = self._ingest(self.store, paths, prune, warn, progress)
+            else:
+                staging = self.store.staging()
+                report = self._ingest(staging, paths, True, warn, progress)
+                self.store.replace_with(staging)
+                log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
+            self.write_lexical_index()
             return report
+
+    def write_lexical_index(self) -> None:
+        """The lexical index of the store as it is now, on disk for every process that searches it
+        (nothing to do when it is there already)."""
+        if self.lexical_files is None:
+            return
+        generation = self.store.generation()
+        if not self.lexical_files.folder(self.store.name, generation).is_dir():
+            started = time.perf_counter()
+            index, _ = index_for(self.store, generation, None)
+            self.lexical_files.save(index, self.store.name, generation)
+            log.info("lexical index written: %d chunks in %.1f s", index.n_docs, time.perf_counter() - started)
 
     def _ingest(self, store: ChunkStore, paths, prune, warn, progress) -> IngestReport:
         started = time.perf_counter()

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 from retrieval.embedder import Embedder, chunk_vector
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalIndex, LexicalIndexFiles, index_for
 from retrieval.store import ChunkStore, _date_ordinal
 from retrieval.types import Passage, SearchFilters
 
@@ -17,9 +17,17 @@ log = logging.getLogger(__name__)
 
 class HybridRetriever:
     def __init__(
-        self, store: ChunkStore, embedder: Embedder, *, candidates: int = 30, dense_weight: float = 0.5
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        *,
+        candidates: int = 30,
+        dense_weight: float = 0.5,
+        lexical_files: LexicalIndexFiles | None = None,
     ) -> None:
         self.store = store
+        self.lexical_files = lexical_files  # the index on disk, per store generation (None: memory only)
+        self.lexical_origin = ""  # "loaded" or "built": how the current lexical index was obtained
         self.embedder = embedder
         self.candidates = candidates
         self.dense_weight = dense_weight  # score = w * cosine + (1 - w) * BM25 / the query's best BM25
@@ -28,14 +36,15 @@ class HybridRetriever:
         self._lock = threading.Lock()
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt whenever any process has changed the collection (checked on every
-        call: a search makes one check)."""
+        """The BM25 index of the store's current generation, loaded from disk (written by ingest) or
+        rebuilt whenever any process has changed the collection (checked on every call: a search
+        makes one check)."""
         generation = self.store.generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
-                self._lexical = LexicalIndex(self.store.all_passages())
+                self._lexical, self.lexical_origin = index_for(self.store, generation, self.lexical_files)
                 self._generation = generation
-                log.debug("lexical index rebuilt: %d chunks", self._lexical.n_docs)
+                log.debug("lexical index %s: %d chunks", self.lexical_origin, self._lexical.n_docs)
             return self._lexical
 
     def current(self) -> LexicalIndex:
@@ -67,7 +76,7 @@ class HybridRetriever:
         for index, _ in lexical.top(bm25, self.candidates):
             base = lexical.passages[index]
             if base.chunk_id not in fused:
-                p = Passage(**{**base.__dict__})
+                p = Passage(**{**base.__dict__, "sentence_vectors": lexical.sentence_vectors(index)})
                 if p.sentence_vectors is not None and len(p.sentence_vectors):
                     p.dense = float(chunk_vector(p.sentence_vectors) @ vector)
                 fused[p.chunk_id] = p
