@@ -40,6 +40,8 @@ class _Pending:
     chunks: list[Chunk] = field(default_factory=list)
     deletions: list[set[str]] = field(default_factory=list)
     embedded: int = 0  # chunks embedded so far in this ingest, for the progress bar
+    reusable: set[str] = field(default_factory=set)  # stored chunks of edited files: their sentence vectors
+    known: dict[str, np.ndarray] = field(default_factory=dict)  # sentence text -> its stored vector
 
 
 class Ingestor:
@@ -160,6 +162,7 @@ class Ingestor:
                     report.files_unchanged += 1
                     continue
                 report.files_indexed += 1
+                pending.reusable |= old_ids  # an edit: sentences it kept keep their vectors
                 fresh = [c for c in chunks if c.chunk_id not in old_ids]
                 pending.chunks.extend(fresh)
                 report.chunks_added += len(fresh)
@@ -168,8 +171,8 @@ class Ingestor:
                     pending.deletions.append(stale)
                     report.chunks_removed += len(stale)
                 if len(pending.chunks) >= self.batch_size:
-                    self._flush(store, pending, bar)
-            self._flush(store, pending, bar)
+                    self._flush(store, pending, bar, report)
+            self._flush(store, pending, bar, report)
             if prune:
                 gone = sorted(set(existing) - seen)
                 for sid in gone:
@@ -195,10 +198,15 @@ class Ingestor:
         report.chunks_removed += len(stale)
         return f"; removed the {len(stale)} chunks it had in the store"
 
-    def _flush(self, store: ChunkStore, pending: _Pending, bar) -> None:
+    def _flush(self, store: ChunkStore, pending: _Pending, bar, report: IngestReport) -> None:
+        if pending.reusable:  # read before this flush deletes any of them
+            for p in store.passages(pending.reusable):
+                for (start, end), vector in zip(p.sentences, p.sentence_vectors if p.sentence_vectors is not None else []):
+                    pending.known[" ".join(p.text[start - p.start : end - p.start].split())] = vector
+            pending.reusable.clear()
         for lo in range(0, len(pending.chunks), self.batch_size):
             part = pending.chunks[lo : lo + self.batch_size]
-            sentence_vectors = self._embed_sentences(part)
+            sentence_vectors = self._embed_sentences(part, pending.known, report)
             store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
             log.debug("stored %d chunks", len(part))
             pending.embedded += len(part)
@@ -208,8 +216,11 @@ class Ingestor:
         pending.chunks.clear()
         pending.deletions.clear()
 
-    def _embed_sentences(self, chunks: list[Chunk]) -> list[np.ndarray]:
-        """Each distinct sentence embedded once (neighbouring chunks share their overlap)."""
+    def _embed_sentences(
+        self, chunks: list[Chunk], known: dict[str, np.ndarray], report: IngestReport
+    ) -> list[np.ndarray]:
+        """Each distinct sentence embedded once (neighbouring chunks share their overlap); a sentence
+        an edited file already had keeps its stored vector (`known`, by its text) instead."""
         index: dict[tuple[str, int, int], int] = {}
         texts: list[str] = []
         for c in chunks:
@@ -219,7 +230,11 @@ class Ingestor:
                     index[key] = len(texts)
                     local = c.text[start - c.start : end - c.start]
                     texts.append(" ".join(local.split()))
-        vectors = self.embedder.embed(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        fresh = dict(zip(missing, self.embedder.embed(missing))) if missing else {}
+        report.sentences_embedded += len(missing)
+        report.sentences_reused += len(set(texts)) - len(missing)
+        vectors = np.array([fresh[t] if t in fresh else known[t] for t in texts], dtype=np.float32).reshape(-1, self.embedder.dimension)
         return [
             vectors[[index[(c.meta.source_id, s, e)] for s, e in c.sentences]] for c in chunks
         ]

@@ -403,6 +403,18 @@ class ChunkStore:
                     out.setdefault(str(md.get("source_id", "")), set()).add(cid)
         return out
 
+    def passages(self, ids: Iterable[str]) -> list[Passage]:
+        """The stored chunks with these ids (an id not stored is left out)."""
+        ids = list(ids)
+        out: list[Passage] = []
+        for lo in range(0, len(ids), self._max_batch):
+            part = ids[lo : lo + self._max_batch]
+            res = self._call(
+                "reading chunks", lambda col: col.get(ids=part, include=["metadatas", "documents"])
+            )
+            out.extend(p for p in map(_passage, res["ids"], res["documents"], res["metadatas"]) if p is not None)
+        return out
+
     def all_passages(self) -> list[Passage]:
         passages: list[Passage] = []
         for ids, metas, docs in self._scan(include=["metadatas", "documents"]):

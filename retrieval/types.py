@@ -67,5 +67,7 @@ class IngestReport:
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_total: int = 0
+    sentences_embedded: int = 0  # sentences run through the embedding model
+    sentences_reused: int = 0  # sentences of edited files whose stored vectors were kept (same text)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
