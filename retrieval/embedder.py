@@ -132,6 +132,8 @@ class MiniLMEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             model_dir, _ = self._checked_model_dir()
+            # idle OpenMP threads sleep instead of spinning (read when torch loads its OpenMP runtime)
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
