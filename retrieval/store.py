@@ -152,6 +152,7 @@ def _next_instance() -> int:
     return next(_INSTANCE_COUNTER) % _INSTANCE_NAMES + 1
 
 
+COUNT_EVERY_SECONDS = 1.0  # how stale generation()'s chunk count may be when no marker changed
 _SWAP_WAIT_SECONDS = 5.0  # how long a reader waits for a collection being swapped in by a rebuild
 _RETIRED_KEEP = 1  # reader clients kept open after a refresh, for questions still using them
 
@@ -189,6 +190,7 @@ class ChunkStore:
             raise StoreError(f"Cannot open collection '{collection}': {exc}") from exc
         self._checked(self._col)
         self._marker = self._generation_marker(self._col)
+        self._count, self._counted_for, self._counted_at = 0, None, 0.0  # generation()'s chunk count
         try:
             self._max_batch = int(client.get_max_batch_size())
         except Exception:
@@ -390,7 +392,16 @@ class ChunkStore:
                     log.warning("could not reload the vector index after another process's ingest: %s", exc)
                 self._marker = marker
             col = self._col
-        return f"{col.id}:{marker}:{self._call('counting chunks', lambda c: c.count())}"
+            # The chunk count catches writes no marker announced (an ingest killed before its end).
+            # Counting costs ~9 ms at 100k chunks, so it is re-read at most every COUNT_EVERY
+            # seconds, and at once when the collection or its marker changed.
+            now = time.monotonic()
+            counted_for = (col.id, marker)
+            if self._counted_for != counted_for or now - self._counted_at >= COUNT_EVERY_SECONDS:
+                self._count = self._call("counting chunks", lambda c: c.count())
+                self._counted_for, self._counted_at = counted_for, now
+            count = self._count
+        return f"{col.id}:{marker}:{count}"
 
     def count(self) -> int:
         return self._call("counting chunks", lambda col: col.count())
