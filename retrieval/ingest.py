@@ -107,6 +107,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         existing = store.ids_by_source()
+        store.save_vector_index_often()
         seen: set[str] = set()
         pending = _Pending()
         files = list(iter_source_files(paths))
