@@ -67,7 +67,6 @@ class LexicalIndex:
         self._setup(passages, vocab, np.array([df[t] for t in vocab], dtype=np.int64),
                     (data, indices, indptr), bm25_terms, vectors, rows)  # fmt: skip
 
-
     def _setup(self, passages, vocab, df, csc, bm25_terms, vectors, rows) -> None:
         self.passages = passages
         self.n_docs = len(passages)
