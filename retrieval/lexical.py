@@ -76,6 +76,7 @@ class LexicalIndex:
         self._data, self._indices, self._indptr = csc
         self._bm25_ids = {t: i for i, t in enumerate(bm25_terms or ())}
         self._vectors, self._rows = vectors, rows
+        self._metas: list[DocumentMeta] | None = None
         ids = passages.chunk_ids if isinstance(passages, StoredPassages) else [p.chunk_id for p in passages]
         self.position = {cid: i for i, cid in enumerate(ids)}
         metas = passages.metas if isinstance(passages, StoredPassages) else {p.meta for p in passages}
@@ -115,6 +116,17 @@ class LexicalIndex:
                 lo, hi = int(self._indptr[col]), int(self._indptr[col + 1])
                 scores[self._indices[lo:hi]] += self._data[lo:hi]
         return np.where(mask, scores, 0.0) if mask is not None else scores
+
+    @property
+    def metas(self) -> list[DocumentMeta]:
+        """Each passage's DocumentMeta, in passage order, without making the passages of an index
+        loaded from disk (iterating `passages` makes every one: ~0.4 s at 17k chunks, once)."""
+        if self._metas is None:
+            if isinstance(self.passages, StoredPassages):
+                self._metas = [self.passages.metas[m] for m in self.passages.meta_rows()]
+            else:
+                self._metas = [p.meta for p in self.passages]
+        return self._metas
 
     def sentence_vectors(self, i: int) -> np.ndarray | None:
         """Passage i's sentence vectors as float32 (the stored float16 values, exactly)."""
@@ -221,6 +233,10 @@ class StoredPassages(Sequence):
         if p is None:
             p = self._made[i] = self._make(i if i >= 0 else i + len(self))
         return p
+
+    def meta_rows(self) -> list[int]:
+        """Each passage's index into `metas`."""
+        return self._numbers[:, 0].tolist()
 
     def _make(self, i: int) -> Passage:
         meta, position, start, end = self._numbers[i].tolist()

@@ -23,6 +23,7 @@ def _same(loaded: LexicalIndex, built: LexicalIndex) -> None:
     for term in ("agre", "action", "kazakhstan", "zebra", "it_"):
         assert loaded.idf(term) == built.idf(term) and loaded.known(term) == built.known(term)
     assert loaded.outlets == built.outlets and loaded.position == built.position
+    assert loaded.metas == built.metas == [p.meta for p in built.passages]
     for i, (a, b) in enumerate(zip(loaded.passages, built.passages)):
         assert (a.text, a.meta, a.position, a.start, a.end, list(a.sentences)) == (
             b.text, b.meta, b.position, b.start, b.end, list(b.sentences))  # fmt: skip
