@@ -2,8 +2,13 @@
 with the bare Chroma query (a precomputed vector, no embedding, no fusion) as the floor.
 
     .venv/bin/python bench/bench_scale.py [--sizes 1000 10000 100000] [--modes embedded server]
+        [--keep DIR] [--random-vectors]
 
-Sizes are in chunks (a synthetic article gives ~6). Prints one table row per size and mode."""
+Sizes are in chunks (a synthetic article gives ~6). Prints one table row per size and mode.
+--keep DIR keeps the corpora and stores there, and a second run reuses them (an unchanged corpus
+re-ingests nothing). --random-vectors stores random unit vectors instead of running the model (a
+100k store in minutes instead of ~15 min of embedding): what an ask costs in search, fusion and
+scoring does not depend on what the vectors mean, but its answers do; no ingest rate then."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,9 +34,24 @@ from tests.chroma_server import running_chroma  # noqa: E402
 CHUNKS_PER_ARTICLE = 6
 
 
-def measure(settings: Settings, corpus: Path, embedder, questions: list[str]) -> dict:
+class RandomVectors:
+    """Stands in for the model at ingest only (--random-vectors): unit vectors from a fixed seed."""
+
+    def __init__(self, embedder) -> None:
+        self.name, self.dimension = embedder.name, embedder.dimension
+        self._rng = np.random.default_rng(0)
+
+    def embed(self, texts):
+        v = self._rng.normal(size=(len(texts), self.dimension)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def measure(settings: Settings, corpus: Path, embedder, questions: list[str], random_vectors: bool = False) -> dict:
     service = build_service(settings, embedder=embedder, ingest_if_empty=False)
+    if random_vectors:
+        service.ingestor.embedder = RandomVectors(embedder)
     report = service.ingestor.ingest([corpus], progress=True)
+    service = build_service(settings, embedder=embedder, ingest_if_empty=False)  # a fresh reader
     service.ask(questions[0])  # warm
     ask_ms, bare_ms = [], []
     vectors = embedder.embed(questions)
@@ -42,7 +64,7 @@ def measure(settings: Settings, corpus: Path, embedder, questions: list[str]) ->
         bare_ms.append((time.perf_counter() - t) * 1000)
     return {
         "chunks": report.chunks_total,
-        "ingest_cps": report.chunks_added / report.seconds,
+        "ingest_cps": report.chunks_added / report.seconds if report.chunks_added and not random_vectors else float("nan"),
         "ask_p50": statistics.median(ask_ms),
         "ask_p95": percentile(ask_ms, 0.95),
         "bare_p50": statistics.median(bare_ms),
@@ -54,6 +76,8 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--modes", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
     ap.add_argument("--questions", type=int, default=50)
+    ap.add_argument("--keep", type=Path, help="keep corpora and stores here; reused by the next run")
+    ap.add_argument("--random-vectors", action="store_true", help="store random vectors instead of embedding")
     args = ap.parse_args()
     embedder = MiniLMEmbedder()
     warm_up(embedder)
@@ -63,19 +87,23 @@ def main() -> int:
         for _ in range(args.questions)
     ]
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        kind = "-random" if args.random_vectors else ""
         for size in args.sizes:
-            corpus = write_corpus(Path(tmp) / f"corpus-{size}", max(1, size // CHUNKS_PER_ARTICLE))
+            corpus = Path(tmp) / f"corpus-{size}"
+            if not corpus.exists():
+                write_corpus(corpus, max(1, size // CHUNKS_PER_ARTICLE))
             for mode in args.modes:
-                data = Path(tmp) / f"data-{size}-{mode}"
-                data.mkdir(parents=True)
+                data = Path(tmp) / f"data-{size}-{mode}{kind}"
+                data.mkdir(parents=True, exist_ok=True)
                 if mode == "embedded":
                     settings = Settings(_env_file=None, data_dir=data)
-                    rows.append((size, mode, measure(settings, corpus, embedder, questions)))
+                    rows.append((size, mode, measure(settings, corpus, embedder, questions, args.random_vectors)))
                 else:
                     with running_chroma(data / "server-db") as (host, port):
                         settings = Settings(_env_file=None, data_dir=data, chroma_host=host, chroma_port=port)
-                        rows.append((size, mode, measure(settings, corpus, embedder, questions)))
+                        rows.append((size, mode, measure(settings, corpus, embedder, questions, args.random_vectors)))
                 print(_row(*rows[-1]), flush=True)
     print(f"\ncommand: python {' '.join(sys.argv)}")
     print(f"embedding: {embedder.runtime}")

@@ -366,7 +366,7 @@ def _serve(args, settings: Settings) -> int:
     from briefbot.factory import build_service
 
     port = args.port if args.port is not None else settings.slack_port
-    return serve(settings, lambda: build_service(settings), port, host=args.host or settings.slack_host)
+    return serve(settings, lambda: build_service(settings).warm_up(), port, host=args.host or settings.slack_host)
 
 
 def format_answer(answer: Answer) -> str:

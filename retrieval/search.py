@@ -13,20 +13,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import bisect
-import math
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from typing import Iterable, Iterator
 
-import bm25s
 import numpy as np
 
 from retrieval.embedder import Embedder, chunk_vector
+from retrieval.lexical import LexicalIndex, LexicalIndexFiles, index_for
 from retrieval.sets import DEFAULT_SET
 from retrieval.store import ChunkStore, _date_ordinal
-from retrieval.terms import terms
-from retrieval.types import Passage, SearchFilters
+from retrieval.types import DocumentMeta, Passage, SearchFilters
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
@@ -44,70 +41,23 @@ def narrowed(outer: frozenset[str] | None, inner: Iterable[str] | None) -> froze
     return inner if outer is None else outer & inner
 
 
-class LexicalIndex:
-    """BM25 over every stored chunk, plus the document frequencies the answer composer weighs terms by."""
-
-    def __init__(self, passages: list[Passage]) -> None:
-        self.passages = passages
-        corpus = [terms(p.text) for p in passages]
-        self._df: Counter[str] = Counter()
-        for doc in corpus:
-            self._df.update(set(doc))
-        self.n_docs = len(passages)
-        self._bm25 = bm25s.BM25()
-        if passages:
-            self._bm25.index(corpus, show_progress=False)
-        self._vocab = set(self._df)
-        self.position = {p.chunk_id: i for i, p in enumerate(passages)}
-        self._sorted_vocab = sorted(self._vocab)
-        # the outlets the sources come from (as stored), for "the sources include no report from X"
-        self.outlets = sorted({p.meta.outlet for p in passages if p.meta.outlet})
-
-    def idf(self, term: str) -> float:
-        """Rarity of a term, or of its commonest longer form; a term the corpus lacks is rarest."""
-        df = self._df.get(term) or max((self._df[t] for t in self._completions(term)), default=0)
-        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
-
-    def known(self, term: str) -> bool:
-        """The corpus has the term, or a longer form of it ("agre" -> "agreement")."""
-        return term in self._vocab or bool(self._completions(term, limit=1))
-
-    def _completions(self, term: str, limit: int = 50) -> list[str]:
-        if len(term) < 4:
-            return []
-        out = []
-        i = bisect.bisect_left(self._sorted_vocab, term)
-        while i < len(self._sorted_vocab) and len(out) < limit and self._sorted_vocab[i].startswith(term):
-            out.append(self._sorted_vocab[i])
-            i += 1
-        return out
-
-    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """BM25 of every chunk for the query (0 where the mask excludes it)."""
-        q = [t for t in dict.fromkeys(terms(query)) if t in self._vocab]
-        if not q or not self.passages:
-            return np.zeros(len(self.passages), dtype=np.float32)
-        scores = np.asarray(self._bm25.get_scores(q), dtype=np.float32)
-        return np.where(mask, scores, 0.0) if mask is not None else scores
-
-    @staticmethod
-    def top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The k best (index, score) pairs with a score above 0, best first."""
-        if not len(scores):
-            return []
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 class HybridRetriever:
     MAX_SCOPED_INDEXES = 8  # lexical indexes kept for restricted scopes (one per combination of sets)
 
     def __init__(
-        self, store: ChunkStore, embedder: Embedder, *, candidates: int = 30, dense_weight: float = 0.5
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        *,
+        candidates: int = 30,
+        dense_weight: float = 0.5,
+        lexical_files: LexicalIndexFiles | None = None,
     ) -> None:
         self.store = store
+        self.lexical_files = lexical_files  # the index on disk, per store generation (None: memory only)
+        self.lexical_origin = ""  # "loaded" or "built": how the current lexical index was obtained
         self.embedder = embedder
         self.candidates = candidates
         self.dense_weight = dense_weight  # score = w * cosine + (1 - w) * BM25 / the query's best BM25
@@ -145,12 +95,13 @@ class HybridRetriever:
         generation = self.store.generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
-                full = LexicalIndex(self.store.all_passages())
-                present = frozenset(p.meta.source_set for p in full.passages)
-                self._unlabelled = bool(full.passages) and self.store.has_unlabelled(present)
+                # loaded from disk (written by ingest) when it is there, else built from the store
+                full, self.lexical_origin = index_for(self.store, generation, self.lexical_files)
+                present = frozenset(m.source_set for m in full.metas())  # no passage made for this
+                self._unlabelled = full.n_docs > 0 and self.store.has_unlabelled(present)
                 self._lexical, self._present, self._generation = full, present, generation
                 self._scoped.clear()
-                log.debug("lexical index rebuilt: %d chunks, sets %s", full.n_docs, sorted(present))
+                log.debug("lexical index %s: %d chunks, sets %s", self.lexical_origin, full.n_docs, sorted(present))
             return self._index_for(sets), self._present, self._unlabelled
 
     def _index_for(self, sets: frozenset[str] | None) -> LexicalIndex:
@@ -161,7 +112,8 @@ class HybridRetriever:
         key = sets & self._present
         index = self._scoped.get(key)
         if index is None:
-            index = LexicalIndex([p for p in self._lexical.passages if p.meta.source_set in key])
+            full = self._lexical
+            index = LexicalIndex([full.passages[i] for i, m in enumerate(full.metas()) if m.source_set in key])
             self._scoped[key] = index
             while len(self._scoped) > self.MAX_SCOPED_INDEXES:
                 self._scoped.popitem(last=False)
@@ -184,11 +136,11 @@ class HybridRetriever:
         lexical, present, unlabelled = self._view(sets)
         if lexical.n_docs == 0:
             return []
-        allowed_sources = _matching_sources(lexical.passages, filters)
+        allowed_sources = _matching_sources(lexical.metas(), filters)
         mask = None
         clauses: list[dict] = []
         if filters and (filters.source or filters.since or filters.until):
-            mask = np.array([_passes(p, filters, allowed_sources) for p in lexical.passages])
+            mask = np.array([_passes(m, filters, allowed_sources) for m in lexical.metas()])
             if not mask.any():
                 return []
             clauses += _filter_clauses(filters, allowed_sources)
@@ -211,7 +163,7 @@ class HybridRetriever:
         for index, _ in lexical.top(bm25, self.candidates):
             base = lexical.passages[index]
             if base.chunk_id not in fused:
-                p = Passage(**{**base.__dict__})
+                p = Passage(**{**base.__dict__, "sentence_vectors": lexical.sentence_vectors(index)})
                 if p.sentence_vectors is not None and len(p.sentence_vectors):
                     p.dense = float(chunk_vector(p.sentence_vectors) @ vector)
                 fused[p.chunk_id] = p
@@ -227,22 +179,22 @@ class HybridRetriever:
         return ranked[:k]
 
 
-def _matching_sources(passages: list[Passage], filters: SearchFilters | None) -> set[str] | None:
+def _matching_sources(metas: list[DocumentMeta], filters: SearchFilters | None) -> set[str] | None:
     """Sources a filter names: an exact source id, else any whose id, outlet or title contains it."""
     if not filters or not filters.source:
         return None
     wanted = filters.source.lower()
     labels: dict[str, str] = {}
-    for p in passages:
-        labels.setdefault(p.meta.source_id, f"{p.meta.source_id} {p.meta.outlet} {p.meta.title}".lower())
+    for m in metas:
+        labels.setdefault(m.source_id, f"{m.source_id} {m.outlet} {m.title}".lower())
     exact = {s for s in labels if s.lower() == wanted}
     return exact or {s for s, label in labels.items() if wanted in label}
 
 
-def _passes(p: Passage, f: SearchFilters, sources: set[str] | None) -> bool:
-    if sources is not None and p.meta.source_id not in sources:
+def _passes(meta: DocumentMeta, f: SearchFilters, sources: set[str] | None) -> bool:
+    if sources is not None and meta.source_id not in sources:
         return False
-    day = _date_ordinal(p.meta.published)
+    day = _date_ordinal(meta.published)
     if f.since and not (day and day >= _date_ordinal(f.since)):
         return False
     if f.until and not (day and day <= _date_ordinal(f.until)):

@@ -102,6 +102,8 @@ class IngestReport:
     chunks_removed: int = 0
     chunks_relabelled: int = 0  # kept chunks moved to another source set (or labelled for the first time)
     chunks_total: int = 0
+    sentences_embedded: int = 0  # sentences run through the embedding model
+    sentences_reused: int = 0  # sentences of edited files whose stored vectors were kept (same text)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     sources: list[IngestedSource] = field(default_factory=list)  # each source read and indexed (or unchanged)

@@ -48,7 +48,10 @@ def test_bf16_gives_the_vectors_of_fp32(fp32_vectors):
 def test_auto_gives_the_same_vectors_one_at_a_time_and_in_batches(embedder, fp32_vectors):
     """A question is embedded alone, an ingest in batches; auto may run them differently (ONNX for
     few texts, bf16 for many where the CPU has it), so both must land on the same vectors."""
-    assert len(TEXTS) >= BF16_MIN_TEXTS
+    batch = embedder.embed(TEXTS * 2)  # large enough for the batch path
+    assert len(TEXTS) * 2 >= BF16_MIN_TEXTS
+    _same_vectors(batch[: len(TEXTS)], fp32_vectors)
+    _same_vectors(batch[len(TEXTS) :], fp32_vectors)
     _same_vectors(embedder.embed(TEXTS), fp32_vectors)
     _same_vectors(np.vstack([embedder.embed([text]) for text in TEXTS]), fp32_vectors)
     assert embedder.runtime.startswith("ONNX Runtime fp32")
@@ -83,3 +86,38 @@ def test_threads_embedding_at_once_get_their_own_vectors(embedder):
         results = list(pool.map(lambda i: embedder.embed(TEXTS[i : i + 1]), range(12)))
     for i, row in enumerate(results):
         assert float(row[0] @ expected[i]) > 0.9999
+
+
+ANSWER_ONLY = """
+import sys
+from briefbot.factory import build_service
+from briefbot.settings import Settings
+service = build_service(Settings(_env_file=None), ingest_if_empty=False)
+answer = service.ask("Who signed the action plan?")
+assert answer.sources, answer.text
+print("torch" in sys.modules, "sentence_transformers" in sys.modules, service.retriever.embedder.runtime)
+"""
+
+
+def test_a_process_that_only_answers_never_loads_pytorch(tmp_path, seed_service, model_cache_dir):
+    """ONNX Runtime embeds the question (and short lists) with its own tokenizer: no PyTorch model
+    (and no torch library) beside the ONNX session in a serving process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    data = tmp_path / "data"
+    from pathlib import Path
+
+    seed_service.ask("Who signed the action plan?")  # its lexical index written
+    shutil.copytree(Path(seed_service.store.client.get_settings().persist_directory).parent, data)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    env.update(BRIEFBOT_DATA_DIR=str(data), BRIEFBOT_MODEL_CACHE_DIR=str(model_cache_dir))
+    result = subprocess.run(
+        [sys.executable, "-c", ANSWER_ONLY], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[:2] == ["False", "False"], result.stdout
