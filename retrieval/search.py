@@ -97,7 +97,7 @@ class HybridRetriever:
             if self._lexical is None or generation != self._generation:
                 # loaded from disk (written by ingest) when it is there, else built from the store
                 full, self.lexical_origin = index_for(self.store, generation, self.lexical_files)
-                present = frozenset(m.source_set for m in full.metas())  # no passage made for this
+                present = frozenset(m.source_set for m in full.metas)  # no passage made for this
                 self._unlabelled = full.n_docs > 0 and self.store.has_unlabelled(present)
                 self._lexical, self._present, self._generation = full, present, generation
                 self._scoped.clear()
@@ -113,7 +113,7 @@ class HybridRetriever:
         index = self._scoped.get(key)
         if index is None:
             full = self._lexical
-            index = LexicalIndex([full.passages[i] for i, m in enumerate(full.metas()) if m.source_set in key])
+            index = LexicalIndex([full.passages[i] for i, m in enumerate(full.metas) if m.source_set in key])
             self._scoped[key] = index
             while len(self._scoped) > self.MAX_SCOPED_INDEXES:
                 self._scoped.popitem(last=False)
@@ -136,11 +136,11 @@ class HybridRetriever:
         lexical, present, unlabelled = self._view(sets)
         if lexical.n_docs == 0:
             return []
-        allowed_sources = _matching_sources(lexical.metas(), filters)
+        allowed_sources = _matching_sources(lexical.metas, filters)
         mask = None
         clauses: list[dict] = []
         if filters and (filters.source or filters.since or filters.until):
-            mask = np.array([_passes(m, filters, allowed_sources) for m in lexical.metas()])
+            mask = np.array([_passes(m, filters, allowed_sources) for m in lexical.metas])
             if not mask.any():
                 return []
             clauses += _filter_clauses(filters, allowed_sources)

@@ -108,7 +108,7 @@ def test_a_source_whose_write_stops_half_way_leaves_no_chunks(intaking):
     real = intaking.service.ingestor.embedder
 
     class FailsOnSecondBatch:
-        name = real.name
+        name, dimension = real.name, real.dimension
 
         def __init__(self):
             self.calls = 0

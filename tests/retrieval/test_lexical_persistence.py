@@ -109,3 +109,41 @@ def test_old_generations_are_pruned(tmp_path, seed_copy, embedder):
         service.ingestor.ingest([seed_copy])
     folders = [f.parent for f in (tmp_path / "data" / "lexical").rglob("format.json")]
     assert len(folders) == 2  # the current generation and the one before it
+
+
+def test_the_index_on_disk_keeps_each_chunks_set_kind_and_pages(tmp_path):
+    """A loaded index must file every chunk under the set it was stored in: a restricted chunk
+    read back as public would reach a public channel's search."""
+    from retrieval.types import DocumentMeta, Passage
+
+    cable = DocumentMeta("set-cables/cable.txt", title="Kestrelwind", source_set="cables", kind="file", author="desk")
+    report = DocumentMeta("report.pdf", title="Joint statement", kind="pdf")
+    built = LexicalIndex([
+        Passage("c1", "The Kestrelwind swap was agreed in secret.", cable, 0, 0, 42, sentences=[(0, 42)]),
+        Passage("r1", "Both sides signed the joint statement on trade.", report, 0, 0, 47, sentences=[(0, 47)],
+                pages=[(0, 2)]),
+    ])  # fmt: skip
+    built.save(tmp_path / "index")
+    loaded = LexicalIndex.load(tmp_path / "index")
+    assert [m.source_set for m in loaded.metas] == ["cables", "public"]
+    assert loaded.metas == [cable, report]
+    assert loaded.passages[1].pages == [(0, 2)] and loaded.passages[1].page_at(10) == 2
+    assert loaded.passages[0].meta.author == "desk"
+
+
+def test_a_new_process_keeps_a_restricted_set_out_of_a_public_search(tmp_path, seed_copy, embedder):
+    restricted = seed_copy / "set-cables"
+    restricted.mkdir()
+    (restricted / "cable.txt").write_text(
+        "Kestrelwind lithium swap\n\nThe Kestrelwind lithium swap between the two ministries was agreed in a closed "
+        "session and will not be announced before the visit.\n", encoding="utf-8",
+    )  # fmt: skip
+    settings = make_settings(tmp_path / "data", seed_copy)
+    build_service(settings, embedder=embedder)  # ingests, writes the index
+    reader = build_service(settings, embedder=embedder, ingest_if_empty=False)
+    public = reader.ask("What is the Kestrelwind lithium swap?", sets={"public"})
+    assert reader.retriever.lexical_origin == "loaded"
+    assert public.refused and not public.sources  # (the refusal echoes the name asked about, nothing more)
+    assert "lithium swap between" not in public.text + " ".join(public.related_topics)
+    both = reader.ask("What is the Kestrelwind lithium swap?", sets={"public", "cables"})
+    assert "Kestrelwind" in both.text
