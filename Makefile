@@ -2,12 +2,13 @@
 #   make ask Q="What was agreed on connectivity?"   # set up, ingest sources/ on first use, answer
 #   make test                                       # set up, run the test suite
 #   make check                                      # the fast tests only (no slow, no server)
+#   make lint                                       # ruff (lint + format check) and mypy; part of make test
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup ask brief serve test check bench clean
+.PHONY: setup ask brief serve test check lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +28,13 @@ brief: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/briefbot serve
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check briefbot bot retrieval bench tests
+	$(BIN)/ruff format --check briefbot bot retrieval bench tests
+	$(BIN)/mypy
 
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not server" $(ARGS)

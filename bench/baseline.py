@@ -96,8 +96,14 @@ class NaiveBaseline:
             if sid not in numbers:
                 numbers[sid] = len(numbers) + 1
                 sources.append(
-                    SourceRef(number=numbers[sid], source_id=sid, title=p.meta.title, outlet=p.meta.outlet,
-                              url=p.meta.url, published=p.meta.published)
+                    SourceRef(
+                        number=numbers[sid],
+                        source_id=sid,
+                        title=p.meta.title,
+                        outlet=p.meta.outlet,
+                        url=p.meta.url,
+                        published=p.meta.published,
+                    )
                 )
             start = p.start + m.start()
             citation = Citation(

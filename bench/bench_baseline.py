@@ -126,7 +126,7 @@ def side_by_side(base: EvalReport, bot: EvalReport) -> str:
     rows = [("metric", "baseline", "briefbot", "briefbot vs baseline")]
     base_rows = evaluation.summary_rows(base.summary)
     bot_rows = evaluation.summary_rows(bot.summary)
-    for (metric, b, over), (_, v, _) in zip(base_rows, bot_rows):
+    for (metric, b, _over), (_, v, _) in zip(base_rows, bot_rows):
         if metric.startswith("latency"):
             continue
         rows.append((metric, _fmt(b), _fmt(v), _diff(b, v)))

@@ -1,6 +1,6 @@
 """Brief generation time on the seed articles, and on a ~10k-chunk store (seeds + synthetic corpus).
 
-    .venv/bin/python bench/bench_brief.py [--articles 1700] [--runs 10]"""
+.venv/bin/python bench/bench_brief.py [--articles 1700] [--runs 10]"""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def main() -> int:
         large = time_briefs(big, args.runs)
         chunks = big.store.count()
     print(f"command: python {' '.join(sys.argv)}")
-    print(f"brief on the seeds (16 chunks): p50 {statistics.median(small):.0f} ms, p95 {percentile(small, 0.95):.0f} ms")
+    print(
+        f"brief on the seeds (16 chunks): p50 {statistics.median(small):.0f} ms, p95 {percentile(small, 0.95):.0f} ms"
+    )
     print(f"brief on {chunks} chunks: p50 {statistics.median(large):.0f} ms, p95 {percentile(large, 0.95):.0f} ms")
     return 0
 

@@ -70,13 +70,20 @@ def main() -> int:
                 parts.setdefault(name, []).append(ms)
     print(f"command: {' '.join(['python', *sys.argv])}")
     print(f"embedding: {service.retriever.embedder.runtime}")
-    print(f"ingest: {report.chunks_added} chunks from {report.files_indexed} files in {report.seconds:.1f}s "
-          f"= {rate:.0f} chunks/s (target >= 100)")
-    print(f"ask (offline, warm, {len(latencies)} questions): p50 {statistics.median(latencies):.0f} ms, "
-          f"p95 {percentile(latencies, 0.95):.0f} ms (target p95 < 300 ms)")
-    print("  by stage: " + ", ".join(
-        f"{name} p50 {statistics.median(v):.0f} / p95 {percentile(v, 0.95):.0f} ms" for name, v in parts.items()
-    ))
+    print(
+        f"ingest: {report.chunks_added} chunks from {report.files_indexed} files in {report.seconds:.1f}s "
+        f"= {rate:.0f} chunks/s (target >= 100)"
+    )
+    print(
+        f"ask (offline, warm, {len(latencies)} questions): p50 {statistics.median(latencies):.0f} ms, "
+        f"p95 {percentile(latencies, 0.95):.0f} ms (target p95 < 300 ms)"
+    )
+    print(
+        "  by stage: "
+        + ", ".join(
+            f"{name} p50 {statistics.median(v):.0f} / p95 {percentile(v, 0.95):.0f} ms" for name, v in parts.items()
+        )
+    )
     return 0
 
 

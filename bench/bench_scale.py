@@ -64,7 +64,9 @@ def measure(settings: Settings, corpus: Path, embedder, questions: list[str], ra
         bare_ms.append((time.perf_counter() - t) * 1000)
     return {
         "chunks": report.chunks_total,
-        "ingest_cps": report.chunks_added / report.seconds if report.chunks_added and not random_vectors else float("nan"),
+        "ingest_cps": report.chunks_added / report.seconds
+        if report.chunks_added and not random_vectors
+        else float("nan"),
         "ask_p50": statistics.median(ask_ms),
         "ask_p95": percentile(ask_ms, 0.95),
         "bare_p50": statistics.median(bare_ms),
@@ -107,7 +109,9 @@ def main() -> int:
                 print(_row(*rows[-1]), flush=True)
     print(f"\ncommand: python {' '.join(sys.argv)}")
     print(f"embedding: {embedder.runtime}")
-    print(f"{'target':>8} {'mode':>9} {'chunks':>7} {'ingest/s':>9} {'ask p50':>8} {'ask p95':>8} {'bare p50':>9} {'ask/bare':>9}")
+    print(
+        f"{'target':>8} {'mode':>9} {'chunks':>7} {'ingest/s':>9} {'ask p50':>8} {'ask p95':>8} {'bare p50':>9} {'ask/bare':>9}"
+    )
     for row in rows:
         print(_row(*row))
     return 0
@@ -115,8 +119,10 @@ def main() -> int:
 
 def _row(size: int, mode: str, m: dict) -> str:
     ratio = m["ask_p50"] / m["bare_p50"] if m["bare_p50"] else float("nan")
-    return (f"{size:>8} {mode:>9} {m['chunks']:>7} {m['ingest_cps']:>9.0f} {m['ask_p50']:>7.0f}ms "
-            f"{m['ask_p95']:>7.0f}ms {m['bare_p50']:>8.1f}ms {ratio:>8.1f}x")
+    return (
+        f"{size:>8} {mode:>9} {m['chunks']:>7} {m['ingest_cps']:>9.0f} {m['ask_p50']:>7.0f}ms "
+        f"{m['ask_p95']:>7.0f}ms {m['bare_p50']:>8.1f}ms {ratio:>8.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class SlowClients:
         s.setblocking(False)
         return s
 
-    def start(self) -> "SlowClients":
+    def start(self) -> SlowClients:
         self._sockets = [[self._open(), time.monotonic()] for _ in range(self.count)]
         self._thread.start()
         return self
@@ -224,7 +224,11 @@ def process_mode(args, n: int) -> int:
             fake.wait_calls("chat.update", 1, timeout=300)
             print(f"briefbot serve ready in {time.perf_counter() - t0:.1f}s (pid {bot.pid})", file=sys.stderr)
             threads_before = serve_threads(bot.pid)
-            slow = SlowClients(port, min(args.slow_clients, 1000), args.drip_seconds).start() if args.slow_clients else None
+            slow = (
+                SlowClients(port, min(args.slow_clients, 1000), args.drip_seconds).start()
+                if args.slow_clients
+                else None
+            )
             peak = [threads_before]
             sampling = threading.Event()
 
@@ -281,8 +285,12 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=BOT_TOKEN) as fake:
         settings = Settings(
-            _env_file=None, data_dir=Path(tmp), sources_dir=args.sources,
-            slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
+            _env_file=None,
+            data_dir=Path(tmp),
+            sources_dir=args.sources,
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=fake.api_url,
         )
         t0 = time.perf_counter()
         service = build_service(settings)
@@ -295,7 +303,11 @@ def main() -> int:
         server.start_in_thread()
         slack = SlackSender(server, fake)
         threads_before = bot_threads()
-        slow = SlowClients(server.port, min(args.slow_clients, 1000), args.drip_seconds).start() if args.slow_clients else None
+        slow = (
+            SlowClients(server.port, min(args.slow_clients, 1000), args.drip_seconds).start()
+            if args.slow_clients
+            else None
+        )
         peak = [threads_before]
         sampling = threading.Event()
 
@@ -372,10 +384,14 @@ def report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, 
     )
     for line in failed[:10]:
         print("  " + line)
-    print(f"answers posted: {updates}/{n} in {figures['answer_seconds_total']} s (acks sent in {figures['send_seconds']} s); "
-          f"{busy} told busy")
-    print(f"bot threads: {threads_before} before, peak {threads_peak}; slow clients: {args.slow_clients}, "
-          f"cut off {cut} times")
+    print(
+        f"answers posted: {updates}/{n} in {figures['answer_seconds_total']} s (acks sent in {figures['send_seconds']} s); "
+        f"{busy} told busy"
+    )
+    print(
+        f"bot threads: {threads_before} before, peak {threads_peak}; slow clients: {args.slow_clients}, "
+        f"cut off {cut} times"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2))

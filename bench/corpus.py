@@ -14,7 +14,9 @@ SECTORS = """trade energy agriculture tourism education health railways shipping
 information-technology mining textiles pharmaceuticals fisheries water climate defence culture sport
 logistics customs insurance telecommunications space science housing""".split()
 ROLES = """Foreign Minister|Prime Minister|President|Trade Minister|Energy Minister|Deputy Prime Minister|
-Minister of Transport|Ambassador|Finance Minister|Minister of Agriculture|Central Bank Governor""".replace("\n", "").split("|")
+Minister of Transport|Ambassador|Finance Minister|Minister of Agriculture|Central Bank Governor""".replace(
+    "\n", ""
+).split("|")
 NAMES = """Amina Bekova|Omar Rahimov|Lena Fischer|Carlos Mendes|Yuki Tanaka|Aisha Khan|Pierre Laurent|
 Ivan Petrov|Sara Haddad|Kwame Mensah|Elif Demir|Raj Malhotra|Anna Kowalska|Mateo Rossi|Nadia Sultani|
 Tomas Novak|Leila Farouk|Jonas Berg|Mei Chen|Diego Herrera""".replace("\n", "").split("|")
@@ -47,10 +49,20 @@ def make_article(rng: random.Random, index: int, sentences: int = 16) -> str:
     for _ in range(sentences):
         body.append(
             rng.choice(TEMPLATES).format(
-                a=a, b=b, s=rng.choice(SECTORS), s2=rng.choice(SECTORS), city=rng.choice(CITIES),
-                role=rng.choice(ROLES), name=rng.choice(NAMES), month=rng.choice(MONTHS), year=year,
-                year2=rng.randint(1995, 2015), day=rng.choice(["Monday", "Tuesday", "Friday"]),
-                n=rng.randint(50, 5000), k=rng.randint(2, 12), p=rng.randint(5, 60),
+                a=a,
+                b=b,
+                s=rng.choice(SECTORS),
+                s2=rng.choice(SECTORS),
+                city=rng.choice(CITIES),
+                role=rng.choice(ROLES),
+                name=rng.choice(NAMES),
+                month=rng.choice(MONTHS),
+                year=year,
+                year2=rng.randint(1995, 2015),
+                day=rng.choice(["Monday", "Tuesday", "Friday"]),
+                n=rng.randint(50, 5000),
+                k=rng.randint(2, 12),
+                p=rng.randint(5, 60),
             )
         )
     paragraphs = [" ".join(body[i : i + 4]) for i in range(0, len(body), 4)]

@@ -54,7 +54,10 @@ def ingest(sources: Path, store_path: Path) -> dict:
     cpu, wall = time.process_time(), time.perf_counter()
     files = sorted(p for p in sources.rglob("*") if p.is_file())
     docs = [
-        Document(page_content=p.read_text(encoding="utf-8", errors="replace"), metadata={"source": p.relative_to(sources).as_posix()})
+        Document(
+            page_content=p.read_text(encoding="utf-8", errors="replace"),
+            metadata={"source": p.relative_to(sources).as_posix()},
+        )
         for p in files
     ]
     chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)

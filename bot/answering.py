@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.delivery import BRIEF_ERROR, GENERIC_ERROR, Target
 from bot.feedback import FeedbackStore
@@ -129,12 +130,20 @@ class Answerer:
             answer = self.service.ask(job.question, context=self._context(job), sets=job.sets)
             if self.feedback is not None:
                 self.feedback.record_answer(
-                    answer.id, answer.question, mode=answer.mode, refused=answer.refused, channel=job.channel, user=job.user
+                    answer.id,
+                    answer.question,
+                    mode=answer.mode,
+                    refused=answer.refused,
+                    channel=job.channel,
+                    user=job.user,
                 )
             job.target.finish(answer)
             log.info(
                 "answered %s in %s: %s, %d sentences, %.0f ms",
-                answer.id, job.channel, "refused" if answer.refused else answer.mode, len(answer.sentences),
+                answer.id,
+                job.channel,
+                "refused" if answer.refused else answer.mode,
+                len(answer.sentences),
                 answer.timings_ms.get("total", 0.0),
             )
 
@@ -146,8 +155,12 @@ class Answerer:
             job.target.finish(brief)
             log.info(
                 "brief %s in %s: %s, %d items, %d sources, %.0f ms",
-                brief.id, job.channel, "nothing in the sources" if brief.empty else brief.mode,
-                sum(len(s.items) for s in brief.sections), len(brief.sources), brief.timings_ms.get("total", 0.0),
+                brief.id,
+                job.channel,
+                "nothing in the sources" if brief.empty else brief.mode,
+                sum(len(s.items) for s in brief.sections),
+                len(brief.sources),
+                brief.timings_ms.get("total", 0.0),
             )
 
         self._run(job, work, "brief", "preparing a brief", BRIEF_ERROR)

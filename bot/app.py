@@ -17,7 +17,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot.answering import AnswerService, Answerer
+from bot.answering import Answerer, AnswerService
 from bot.dedupe import SeenKeys
 from bot.delivery import GENERIC_ERROR, ResponseUrl
 from bot.deps import Access, Bot, ChannelSets

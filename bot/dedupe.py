@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 
 class SeenKeys:
@@ -17,7 +17,9 @@ class SeenKeys:
     that still passes the signature check is always remembered.
     """
 
-    def __init__(self, ttl: float = 600.0, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = 600.0, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.max_keys = max_keys
         self._clock = clock

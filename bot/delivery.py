@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -40,7 +41,9 @@ BRIEF_FILE_NOTE = "The full brief, every item with its citations, is in the atta
 PAGES_NOTE = "The answer is long: it follows in full in the next messages."
 PAGES_CUT_NOTE = "The answer is long: its first {pages} parts follow in the next messages; a narrower question gives a shorter answer."
 BRIEF_PAGES_NOTE = "The full brief, every item with its citations, follows in this thread."
-BRIEF_PAGES_CUT_NOTE = "The first {pages} parts of the full brief follow in this thread; a narrower topic gives a shorter brief."
+BRIEF_PAGES_CUT_NOTE = (
+    "The first {pages} parts of the full brief follow in this thread; a narrower topic gives a shorter brief."
+)
 BRIEF_TRUNCATED = "(The brief goes on beyond what fits here; a narrower topic gives a shorter brief.)"
 BRIEF_INVITE_NOTE = "Invite @briefbot to this channel (/invite @briefbot) to get the full brief as a Markdown file."
 REPLY_LINK_GONE = (
@@ -172,7 +175,11 @@ class ChannelTarget:
         metadata = answer_metadata(answer)
         if self.ts:
             self.client.chat_update(
-                channel=self.channel, ts=self.ts, text=first.text, blocks=first.blocks, metadata=metadata,
+                channel=self.channel,
+                ts=self.ts,
+                text=first.text,
+                blocks=first.blocks,
+                metadata=metadata,
                 link_names=False,
             )
         else:
@@ -227,7 +234,11 @@ class ChannelTarget:
             return
         try:
             self.client.chat_update(
-                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks, metadata=metadata,
+                channel=self.channel,
+                ts=self.ts,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=metadata,
                 link_names=False,
             )
         except SlackApiError as exc:
@@ -235,7 +246,11 @@ class ChannelTarget:
 
     def _ephemeral(self, message: Message) -> None:
         self.client.chat_postEphemeral(
-            channel=self.channel, user=self.user, thread_ts=self.thread_ts, text=message.text, blocks=message.blocks,
+            channel=self.channel,
+            user=self.user,
+            thread_ts=self.thread_ts,
+            text=message.text,
+            blocks=message.blocks,
             link_names=False,
         )
 
@@ -244,7 +259,9 @@ class ChannelTarget:
             Attachment(render.answer_filename(answer), render.clip(f"briefbot: {answer.question}", 200), text),
             thread_ts=thread_ts,
             fallback=fallback,
-            fallback_head=lambda note: render.render_head(answer, note, asked_by=self.asked_by, show_question=self.show_question),
+            fallback_head=lambda note: render.render_head(
+                answer, note, asked_by=self.asked_by, show_question=self.show_question
+            ),
             metadata=answer_metadata(answer),
             notes=(PAGES_NOTE, PAGES_CUT_NOTE, TRUNCATED),
         )
@@ -265,7 +282,11 @@ class ChannelTarget:
         pages follow / the text goes on) and up to MAX_FALLBACK_PAGES of `fallback` are posted."""
         try:
             self.client.files_upload_v2(
-                channel=self.channel, thread_ts=thread_ts, content=file.content, filename=file.filename, title=file.title
+                channel=self.channel,
+                thread_ts=thread_ts,
+                content=file.content,
+                filename=file.filename,
+                title=file.title,
             )
         except Exception as exc:
             log.warning("file upload failed (%s); posting the text in pages", _error_name(exc))
@@ -308,7 +329,9 @@ class SlashTarget(ChannelTarget):
         try:
             super().start()
         except SlackApiError as exc:
-            log.info("cannot post in %s (%s): answering through the response_url", self.channel, exc.response.get("error"))
+            log.info(
+                "cannot post in %s (%s): answering through the response_url", self.channel, exc.response.get("error")
+            )
             self.via_url = True
 
     def finish(self, answer: Answer) -> None:
@@ -364,8 +387,16 @@ class BriefTarget:
     response_url instead, with a note on how to get the file. Built on a slash command's target
     (its posting, its response_url, its errors and notices)."""
 
-    def __init__(self, client: WebClient, *, channel: str, user: str, response_url: ResponseUrl, topic: str,
-                 thread_ts: str | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        channel: str,
+        user: str,
+        response_url: ResponseUrl,
+        topic: str,
+        thread_ts: str | None = None,
+    ) -> None:
         self.slash = SlashTarget(client, channel=channel, user=user, response_url=response_url, ephemeral=False,
                                  question=topic)  # fmt: skip
         self.slash.thread_ts = thread_ts  # slash commands carry none; kept for a brief asked in a thread
@@ -376,16 +407,24 @@ class BriefTarget:
         try:
             slash.ts = slash.post(render.preparing_message(self.topic, slash.asked_by), thread_ts=slash.thread_ts)["ts"]
         except SlackApiError as exc:
-            log.info("cannot post in %s (%s): the brief goes through the response_url", self.channel, exc.response.get("error"))
+            log.info(
+                "cannot post in %s (%s): the brief goes through the response_url",
+                self.channel,
+                exc.response.get("error"),
+            )
             slash.via_url = True
 
     def finish(self, brief: Brief) -> None:
         slash = self.slash
         if slash.via_url:
-            message = render.render_brief(brief, asked_by=self.user, file_note=None if brief.empty else BRIEF_INVITE_NOTE)
+            message = render.render_brief(
+                brief, asked_by=self.user, file_note=None if brief.empty else BRIEF_INVITE_NOTE
+            )
             if not slash.response_url.send(message, response_type="in_channel"):
                 slash.tell_reply_link_gone("/brief", "brief")
-                self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=message.text, blocks=message.blocks)
+                self.client.chat_postEphemeral(
+                    channel=self.channel, user=self.user, text=message.text, blocks=message.blocks
+                )
             return
         filename = render.brief_filename(brief)
         note = None if brief.empty else BRIEF_FILE_NOTE.format(filename=filename)
@@ -393,7 +432,11 @@ class BriefTarget:
         metadata = brief_metadata(brief)
         if slash.ts:
             self.client.chat_update(
-                channel=self.channel, ts=slash.ts, text=message.text, blocks=message.blocks, metadata=metadata,
+                channel=self.channel,
+                ts=slash.ts,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=metadata,
                 link_names=False,
             )
         else:

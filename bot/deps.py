@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from bot.answering import Answerer
 from bot.dedupe import SeenKeys
@@ -73,7 +74,7 @@ class Bot:
     sets: ChannelSets = field(default_factory=ChannelSets)
     ephemeral: bool = False  # /ask answers only for the asker
     signing_secret: str = field(default="", repr=False)  # HTTP mode checks signatures before Bolt does
-    sources: "SourceDesk | None" = None  # /source and shared files
+    sources: SourceDesk | None = None  # /source and shared files
 
 
 def is_dm(channel: str | None, channel_type: str | None = None) -> bool:

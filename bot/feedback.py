@@ -64,7 +64,9 @@ class FeedbackStore:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
 
-    def record_answer(self, answer_id: str, question: str, *, mode: str, refused: bool, channel: str, user: str) -> None:
+    def record_answer(
+        self, answer_id: str, question: str, *, mode: str, refused: bool, channel: str, user: str
+    ) -> None:
         with self._lock, closing(self._connect()) as db, db:
             db.execute(
                 "INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",

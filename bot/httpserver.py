@@ -31,8 +31,8 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import cast
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import uvicorn
 from slack_bolt import App, BoltRequest
@@ -98,7 +98,7 @@ class TimedH11Protocol(H11Protocol):
     def _too_slow(self) -> None:
         self._timer = None
         if not self.transport.is_closing():
-            client = "%s:%d" % self.client if self.client else "a client"
+            client = "{}:{}".format(*self.client) if self.client else "a client"
             log.info("closed the connection from %s: request not received within %g s", client, self.request_seconds)
             self.transport.close()  # a handler still reading the body sees a disconnect
 
@@ -133,7 +133,7 @@ class SlackASGI(SlackRequestHandler):
         if path != self.path or method != "POST":
             return AsgiHttpResponse(404, _TEXT, "")
         headers = _headers(scope)
-        client = "%s:%s" % tuple(scope["client"]) if scope.get("client") else "?"
+        client = "{}:{}".format(*scope["client"]) if scope.get("client") else "?"
         try:
             declared = int(headers.get("content-length", "0"))
         except ValueError:
@@ -323,4 +323,3 @@ def _string_lists(headers: dict | None) -> dict[str, Sequence[str]]:
     for name, values in (headers or {}).items():
         out[name] = [str(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
     return out
-

@@ -119,8 +119,16 @@ class Journal:
             ).fetchall()
         return [
             Entry(
-                id=row[0], kind=row[1], question=row[2], user=row[3], channel=row[4], thread_ts=row[5],
-                placeholder_ts=row[6], response_url=row[7], ephemeral=bool(row[8]), created=row[9],
+                id=row[0],
+                kind=row[1],
+                question=row[2],
+                user=row[3],
+                channel=row[4],
+                thread_ts=row[5],
+                placeholder_ts=row[6],
+                response_url=row[7],
+                ephemeral=bool(row[8]),
+                created=row[9],
             )
             for row in rows
         ]

@@ -11,7 +11,8 @@ import re
 import signal
 import sys
 import threading
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -25,7 +26,7 @@ from briefbot.settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 3000
-SETUP_HINT = "See README.md, section \"Slack\" (Install), for where to find each value."
+SETUP_HINT = 'See README.md, section "Slack" (Install), for where to find each value.'
 
 
 def missing_settings(settings: Settings) -> list[str]:
@@ -66,7 +67,10 @@ def install_redaction(settings: Settings) -> RedactSecrets:
     if not root.handlers:
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     redact = RedactSecrets(
-        [secret_value(s) or "" for s in (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret)]
+        [
+            secret_value(s) or ""
+            for s in (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret)
+        ]
     )
     for handler in root.handlers:
         handler.addFilter(redact)
@@ -103,11 +107,16 @@ def serve(
     try:
         app = create_app(settings, service)  # checks the bot token with auth.test
     except BoltError as exc:
-        print(f"briefbot serve: Slack did not accept the bot token ({_slack_reason(exc)}). "
-              "Check BRIEFBOT_SLACK_BOT_TOKEN (xoxb-...).", file=out)
+        print(
+            f"briefbot serve: Slack did not accept the bot token ({_slack_reason(exc)}). "
+            "Check BRIEFBOT_SLACK_BOT_TOKEN (xoxb-...).",
+            file=out,
+        )
         return 1
     except (SlackClientError, OSError) as exc:
-        print(f"briefbot serve: cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}: {exc}).", file=out)
+        print(
+            f"briefbot serve: cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}: {exc}).", file=out
+        )
         return 1
     bot = app.briefbot
     try:
@@ -152,8 +161,11 @@ def _socket_mode(app, app_token: str, out: TextIO, ready, stop: threading.Event 
     try:
         handler.connect()
     except SlackApiError as exc:
-        print(f"briefbot serve: Slack did not accept the app token ({exc.response.get('error')}). "
-              "Check BRIEFBOT_SLACK_APP_TOKEN (xapp-..., scope connections:write).", file=out)
+        print(
+            f"briefbot serve: Slack did not accept the app token ({exc.response.get('error')}). "
+            "Check BRIEFBOT_SLACK_APP_TOKEN (xapp-..., scope connections:write).",
+            file=out,
+        )
         return 1
     except (SlackClientError, OSError) as exc:
         print(f"briefbot serve: cannot open the Socket Mode connection ({type(exc).__name__}: {exc}).", file=out)

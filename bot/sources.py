@@ -76,13 +76,17 @@ class CommandReply:
                 link_names=False, unfurl_links=False, unfurl_media=False,
             )  # fmt: skip
         except SlackApiError as exc:  # e.g. not_in_channel in a private channel
-            log.info("could not post in %s (%s): replying through the response_url", self.channel, exc.response.get("error"))
+            log.info(
+                "could not post in %s (%s): replying through the response_url", self.channel, exc.response.get("error")
+            )
             self.response_url.send(message, response_type="in_channel")
 
     def failed(self, text: str) -> None:
         message = render.short_message(text)
         if not self.response_url.send(message, response_type="ephemeral"):
-            self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=message.text, blocks=message.blocks)
+            self.client.chat_postEphemeral(
+                channel=self.channel, user=self.user, text=message.text, blocks=message.blocks
+            )
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class SlackFiles:
     timeout: float = 30.0
 
     @classmethod
-    def for_api(cls, token: str, api_url: str, max_bytes: int) -> "SlackFiles":
+    def for_api(cls, token: str, api_url: str, max_bytes: int) -> SlackFiles:
         api_host = urlsplit(api_url).hostname or ""
         return cls(token, frozenset({"files.slack.com", api_host}), max_bytes)
 
@@ -166,7 +170,11 @@ class SourceDesk:
             raise BriefbotError("files cannot be downloaded here (no bot token)")
         data = self.files.download(info.get("url_private_download") or info.get("url_private") or "")
         return self.intake.add_file(
-            data, name, source_id=f"slack://file/{file_id}", url=info.get("permalink", ""), title=info.get("title", ""),
+            data,
+            name,
+            source_id=f"slack://file/{file_id}",
+            url=info.get("permalink", ""),
+            title=info.get("title", ""),
             source_set=source_set,
         )
 

@@ -46,12 +46,12 @@ def earlier_question(messages: list[dict], before_ts: str, bot_user_id: str | No
     return standalone[-1] if standalone else questions[0]
 
 
-def thread_context(client: WebClient, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None) -> str | None:
+def thread_context(
+    client: WebClient, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None
+) -> str | None:
     """The thread's earlier question, from conversations.replies (None when it cannot be read)."""
     try:
-        response = client.conversations_replies(
-            channel=channel, ts=thread_ts, limit=100, include_all_metadata=True
-        )
+        response = client.conversations_replies(channel=channel, ts=thread_ts, limit=100, include_all_metadata=True)
     except SlackApiError as exc:
         log.warning("conversations.replies failed: %s; answering without context", exc.response.get("error"))
         return None

@@ -41,7 +41,7 @@ class SourceRef(BaseModel):
 
     @property
     def kind_label(self) -> str:
-        """"web page", "feed item", "Word document", "PDF p. 2" / "PDF pp. 1, 3"; "" for a file."""
+        """ "web page", "feed item", "Word document", "PDF p. 2" / "PDF pp. 1, 3"; "" for a file."""
         names = {"web": "web page", "feed": "feed item", "docx": "Word document", "pdf": "PDF"}
         name = names.get(self.kind, "")
         if self.pages:

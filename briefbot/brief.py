@@ -306,7 +306,9 @@ def assemble(topic: str, facts: list[_Fact], max_items: int) -> Brief:
     listed: dict[int, BriefItem] = {}  # a fact's bullet, by id(fact): each fact is one bullet
     for key in ("agreed", "people", "open_items"):
         sections[key].items = [_listed(listed, f, citer.item(f)) for f in by_section[key][:max_items]]
-    areas = sorted(by_section["cooperation"][: max_items * 2], key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text)))
+    areas = sorted(
+        by_section["cooperation"][: max_items * 2], key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text))
+    )
     sections["cooperation"].items = [_listed(listed, f, citer.item(f, group=_area_of(f.lead.text))) for f in areas]
     sections["timeline"].items = _timeline(facts, citer, listed)
     sections["differences"].items = _differences(facts, citer)
@@ -404,7 +406,13 @@ def _named_differently(facts: list[_Fact], citer: _Citer, run: int = 3) -> list[
                 continue
             tail_a = [w for w in wa[m.a + m.size : m.a + m.size + 3] if w not in _GLUE][:2]
             tail_b = [w for w in wb[m.b + m.size : m.b + m.size + 3] if w not in _GLUE][:2]
-            if tail_a and tail_b and not set(tail_a) & set(tail_b) and m.a + m.size + 3 >= len(wa) and m.b + m.size + 3 >= len(wb):
+            if (
+                tail_a
+                and tail_b
+                and not set(tail_a) & set(tail_b)
+                and m.a + m.size + 3 >= len(wa)
+                and m.b + m.size + 3 >= len(wb)
+            ):
                 text = (f'Sources name it differently ("{" ".join(tail_a)}" against "{" ".join(tail_b)}"): '
                         f'"{a.text}" versus "{b.text}"')  # fmt: skip
                 out.append(BriefItem(text=text, citations=citer.cite([a, b]), group="wording"))
@@ -422,7 +430,11 @@ def _worded_differently(fact: _Fact):
         only_a = [w for w in words_a if w not in words_b and w not in _GLUE]
         only_b = [w for w in words_b if w not in words_a and w not in _GLUE]
         shared = len(set(words_a) & set(words_b))
-        if 1 <= len(only_a) <= 3 and 1 <= len(only_b) <= 3 and shared >= 0.7 * min(len(set(words_a)), len(set(words_b))):
+        if (
+            1 <= len(only_a) <= 3
+            and 1 <= len(only_b) <= 3
+            and shared >= 0.7 * min(len(set(words_a)), len(set(words_b)))
+        ):
             return a, b, " ".join(only_a), " ".join(only_b)
     return None
 
@@ -435,13 +447,13 @@ def _conflicts(fact: _Fact, citer: _Citer) -> list[BriefItem]:
     worded = _worded_differently(fact)
     if worded is not None:
         a, b, only_a, only_b = worded
-        text = (f'Sources word it differently ("{only_a}" against "{only_b}"): "{a.text}" versus "{b.text}"')
+        text = f'Sources word it differently ("{only_a}" against "{only_b}"): "{a.text}" versus "{b.text}"'
         return [BriefItem(text=text, citations=citer.cite([a, b]), group="wording")]
     numbers = [(m, set(re.findall(r"\b\d[\d,.]*\b", m.text))) for m in fact.members]
     out = []
     first, first_nums = numbers[0]
     for other, nums in numbers[1:]:
         if first_nums and nums and first_nums != nums and not (first_nums <= nums or nums <= first_nums):
-            text = (f'Sources differ: "{first.text}" versus "{other.text}"')
+            text = f'Sources differ: "{first.text}" versus "{other.text}"'
             out.append(BriefItem(text=text, citations=citer.cite([first, other]), group="facts"))
     return out

@@ -63,14 +63,25 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     ing = sub.add_parser("ingest", help="index source files and links (default: the sources folder)")
-    ing.add_argument("paths", nargs="*", metavar="PATH_OR_URL",
-                     help="files or folders (.txt .md .html .pdf .docx), or http(s) links to articles")
+    ing.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH_OR_URL",
+        help="files or folders (.txt .md .html .pdf .docx), or http(s) links to articles",
+    )
     ing.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed: ingest its items")
     ing.add_argument("--prune", action="store_true", help="drop chunks of files no longer present")
-    ing.add_argument("--rebuild", action="store_true", help="index anew into a new collection, swapped in when complete")
+    ing.add_argument(
+        "--rebuild", action="store_true", help="index anew into a new collection, swapped in when complete"
+    )
     ing.add_argument("--no-progress", action="store_true")
-    ing.add_argument("--set", dest="source_set", type=_set_name, metavar="NAME",
-                     help="put these sources in set NAME (default: the set a `set-NAME` folder names, else public)")
+    ing.add_argument(
+        "--set",
+        dest="source_set",
+        type=_set_name,
+        metavar="NAME",
+        help="put these sources in set NAME (default: the set a `set-NAME` folder names, else public)",
+    )
     ing.set_defaults(run=_ingest)
 
     watch = sub.add_parser("watch", help="poll RSS/Atom feeds (BRIEFBOT_FEEDS) and ingest new items")
@@ -120,8 +131,14 @@ def _filter_args(p: argparse.ArgumentParser) -> None:
 
 
 def _sets_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", dest="sets", type=_set_names, action="append", metavar="NAME[,NAME]",
-                   help="only sources in these sets (repeat or comma-separate; default: every set)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        type=_set_names,
+        action="append",
+        metavar="NAME[,NAME]",
+        help="only sources in these sets (repeat or comma-separate; default: every set)",
+    )
 
 
 def _set_name(text: str) -> str:
@@ -227,7 +244,12 @@ def _ingest(args, settings: Settings) -> int:
             failed += 1
             continue
         _print_added(result.report)
-        print(_summary(f"feed {result.title or result.url}: {len(result.report.sources) + result.report.files_skipped} items", result.report))
+        print(
+            _summary(
+                f"feed {result.title or result.url}: {len(result.report.sources) + result.report.files_skipped} items",
+                result.report,
+            )
+        )
         failed += result.report.files_failed
     if failed:
         print(f"briefbot: {failed} source(s) could not be ingested (named above); the others were.", file=sys.stderr)
@@ -250,7 +272,13 @@ def _print_added(report) -> None:
 
 
 def _describe(meta) -> str:
-    parts = [meta.title or "(no title)", meta.outlet, meta.published or "undated", meta.kind, meta.url or meta.source_id]
+    parts = [
+        meta.title or "(no title)",
+        meta.outlet,
+        meta.published or "undated",
+        meta.kind,
+        meta.url or meta.source_id,
+    ]
     return " · ".join(_cell(p) for p in parts if p)
 
 
@@ -262,7 +290,9 @@ def _watch(args, settings: Settings) -> int:
 
     feeds = args.feeds or settings.feeds
     if not feeds:
-        print("briefbot: no feeds to watch: set BRIEFBOT_FEEDS=URL,URL or give them: briefbot watch URL", file=sys.stderr)
+        print(
+            "briefbot: no feeds to watch: set BRIEFBOT_FEEDS=URL,URL or give them: briefbot watch URL", file=sys.stderr
+        )
         return 2
     interval = args.interval if args.interval is not None else settings.feed_interval_seconds
     service = build_service(settings, ingest_if_empty=False)
@@ -362,7 +392,6 @@ def _eval(args, settings: Settings) -> int:
 
 def _serve(args, settings: Settings) -> int:
     from bot.serve import serve
-
     from briefbot.factory import build_service
 
     port = args.port if args.port is not None else settings.slack_port
@@ -391,7 +420,16 @@ def _configure_logging(level: str) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "httpcore", "pypdf", "chromadb", "sentence_transformers", "urllib3", "transformers", "bm25s"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "pypdf",
+        "chromadb",
+        "sentence_transformers",
+        "urllib3",
+        "transformers",
+        "bm25s",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

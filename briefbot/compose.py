@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
+from briefbot.dates import find_dates, parse_iso
 from briefbot.evidence import (
     FORWARD_LOOKING,
     EvidenceSentence,
@@ -18,7 +19,6 @@ from briefbot.evidence import (
     near_duplicate,
     sentences_of,
 )
-from briefbot.dates import find_dates, parse_iso
 from briefbot.grounding import GroundingGuard
 from briefbot.lead import (
     Lead,
@@ -35,6 +35,7 @@ from briefbot.lead import (
 from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
 from retrieval.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -105,7 +106,7 @@ class OfflineComposer:
         return self.checked(answer, passages)
 
     def emphasise_predicate(self, q: Question, candidates: list[EvidenceSentence]) -> None:
-        """"What did Shehbaz Sharif propose?" is about proposing: a sentence that names him but
+        """ "What did Shehbaz Sharif propose?" is about proposing: a sentence that names him but
         proposes nothing should not lead. The question's terms outside its names (its predicate)
         add their share to each sentence's score."""
         named = {t for name in names_in(q.core, keep_titles=True) for t in terms(name)}
@@ -117,7 +118,7 @@ class OfflineComposer:
             s.score += self.t.predicate_weight * share
 
     def partial(self, q: Question, ranked: list[EvidenceSentence], passages: list[Passage]) -> Answer | None:
-        """"How many agreements will be signed?" when no figure is given but a sentence speaks of
+        """ "How many agreements will be signed?" when no figure is given but a sentence speaks of
         exactly that (every term of the question in it): say which part is missing, then what the
         sources do say, cited. None when no sentence is that close (then a plain refusal)."""
         asked = indirect(q)
@@ -180,7 +181,7 @@ class OfflineComposer:
         return plain_lead(ranked, qterms)
 
     def order_lead(self, q: Question, ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead | None:
-        """"Did A happen before B?": the best evidence for A and for B, dated (a date in the sentence,
+        """ "Did A happen before B?": the best evidence for A and for B, dated (a date in the sentence,
         else its article's), compared. None when the question does not set two events in order or
         the evidence does not date both apart."""
         m = _ORDER.search(q.core)
@@ -212,7 +213,9 @@ class OfflineComposer:
         self.scorer.score(text, pool)
         best = max(pool, key=lambda s: s.score, default=None)
         if dated and best is not None:
-            with_date = [s for s in pool if s.score >= 0.8 * best.score and find_dates(s.text, s.passage.meta.published)]
+            with_date = [
+                s for s in pool if s.score >= 0.8 * best.score and find_dates(s.text, s.passage.meta.published)
+            ]
             best = max(with_date, key=lambda s: s.score, default=best)
         return best if best is not None and best.score >= self.t.min_best_score else None
 
@@ -318,10 +321,7 @@ def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
 
 def answer_from(question: str, chosen: list[EvidenceSentence]) -> Answer:
     numbers = SourceNumbers()
-    sentences = [
-        AnswerSentence(text=s.text, citations=[numbers.cite(ev) for ev in [s, *s.also]])
-        for s in chosen
-    ]
+    sentences = [AnswerSentence(text=s.text, citations=[numbers.cite(ev) for ev in [s, *s.also]]) for s in chosen]
     return Answer(question=question, sentences=sentences, sources=numbers.sources)
 
 

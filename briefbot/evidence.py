@@ -6,9 +6,10 @@ Shared by the offline answer and the brief. A sentence keeps its place in the cl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class EvidenceSentence:
     dense: float = 0.0
     lexical: float = 0.0
     score: float = 0.0
-    also: list["EvidenceSentence"] = field(default_factory=list)  # near-duplicates from other sources
+    also: list[EvidenceSentence] = field(default_factory=list)  # near-duplicates from other sources
 
     @property
     def source_id(self) -> str:
@@ -82,7 +83,7 @@ class SentenceScorer:
 
     DENSE_WEIGHT = 0.6
 
-    def __init__(self, embedder: Embedder, vocabulary: Callable[[], "Vocabulary"]) -> None:
+    def __init__(self, embedder: Embedder, vocabulary: Callable[[], Vocabulary]) -> None:
         self.embedder = embedder
         self.vocabulary = vocabulary  # the current lexical index (rebuilt when the store changes)
 

@@ -29,9 +29,7 @@ def chroma_client(settings: Settings):
             token = settings.chroma_auth_token.get_secret_value()
             header = settings.chroma_auth_header
             headers[header] = f"Bearer {token}" if header.lower() == "authorization" else token
-        return server_client(
-            settings.chroma_host, settings.chroma_port, ssl=settings.chroma_ssl, headers=headers
-        )
+        return server_client(settings.chroma_host, settings.chroma_port, ssl=settings.chroma_ssl, headers=headers)
     return embedded_client(settings.chroma_dir)
 
 
@@ -70,16 +68,12 @@ def build_service(
     lexical_files = LexicalIndexFiles(settings.lexical_dir)
     retriever = HybridRetriever(store, embedder, lexical_files=lexical_files)
     scorer = SentenceScorer(embedder, retriever.current)
-    composer = OfflineComposer(
-        scorer, max_sentences=settings.answer_max_sentences, guard=GroundingGuard(embedder)
-    )
+    composer = OfflineComposer(scorer, max_sentences=settings.answer_max_sentences, guard=GroundingGuard(embedder))
     lock_path = None if settings.chroma_host else Path(settings.chroma_dir) / "briefbot-write.lock"
     ingestor = Ingestor(
         store,
         embedder,
-        chunking=ChunkingOptions(
-            settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars
-        ),
+        chunking=ChunkingOptions(settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars),
         max_file_bytes=settings.max_file_bytes,
         lock_path=lock_path,
         lexical_files=lexical_files,

@@ -8,7 +8,7 @@ from briefbot.answer import SourceRef
 
 
 def mode_label(mode: str, model: str) -> str:
-    """"written by gpt-4o-mini, citations checked" for a model's answer, else "offline summary"."""
+    """ "written by gpt-4o-mini, citations checked" for a model's answer, else "offline summary"."""
     if mode == "llm":
         return f"written by {model or 'a language model'}, citations checked"
     return "offline summary"

@@ -6,8 +6,7 @@ check for newer reports." Pure: the caller passes today's date."""
 from __future__ import annotations
 
 import datetime as dt
-
-from typing import Iterable
+from collections.abc import Iterable
 
 from briefbot.answer import CitedText, SourceRef
 from briefbot.dates import find_dates, parse_iso

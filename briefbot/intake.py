@@ -8,8 +8,9 @@ holds the lock; the ingest itself goes through the one Ingestor, with its lock a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import partial
 
 from briefbot.errors import BriefbotError
 from retrieval.feeds import FeedReader, FeedStates
@@ -72,7 +73,7 @@ class Intake:
                 sid = normalise_url(url)
             except FetchRefused:
                 sid = url.strip()
-            out.append(_read_now(SourceDocument(sid, url.strip(), lambda url=url: load_link(url, self.fetcher))))
+            out.append(_read_now(SourceDocument(sid, url.strip(), partial(load_link, url, self.fetcher))))
         return out
 
     def add_link(self, url: str, *, source_set: str | None = None) -> IngestedSource:
@@ -87,7 +88,14 @@ class Intake:
     # -- files handed over (Slack)
 
     def add_file(
-        self, data: bytes, filename: str, *, source_id: str, url: str = "", title: str = "", source_set: str | None = None
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        source_id: str,
+        url: str = "",
+        title: str = "",
+        source_set: str | None = None,
     ) -> IngestedSource:
         """A file's bytes, read by its suffix (.pdf, .docx, .txt, .md, .html). Raises SourceNotAdded."""
         suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
@@ -108,13 +116,19 @@ class Intake:
         if report.failures or not report.sources:
             raise SourceNotAdded(report.failures[0] if report.failures else f"{source.label}: nothing to index")
         added = report.sources[0]
-        log.info("source %s: %s, %d chunks", "added" if added.changed else "unchanged", added.meta.source_id, added.chunks)
+        log.info(
+            "source %s: %s, %d chunks", "added" if added.changed else "unchanged", added.meta.source_id, added.chunks
+        )
         return added
 
     # -- feeds
 
     def ingest_feed(
-        self, url: str, *, only_new: bool = True, warn: Callable[[str], None] | None = None,
+        self,
+        url: str,
+        *,
+        only_new: bool = True,
+        warn: Callable[[str], None] | None = None,
         source_set: str | None = None,
     ) -> FeedResult:
         """Fetch a feed and ingest its items. only_new: a conditional request and only the items not
@@ -133,7 +147,9 @@ class Intake:
             documents = [_read_now(self.feeds.document(item, poll.title)) for item in poll.items]
             result.report = self.ingestor.ingest_documents(documents, warn=warn, source_set=source_set)
         done = {s.meta.source_id for s in result.report.sources}
-        state.seen += [item.source_id for item in poll.items if item.source_id in done and item.source_id not in state.seen]
+        state.seen += [
+            item.source_id for item in poll.items if item.source_id in done and item.source_id not in state.seen
+        ]
         if not result.report.failures:  # else fetch it whole again next time, to retry the failed items
             state.etag, state.last_modified = poll.etag, poll.last_modified
         self.feed_states.put(key, state)

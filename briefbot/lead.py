@@ -257,7 +257,7 @@ _LIST_SEPARATOR = re.compile(r",\s|\sand\s|;\s")
 
 
 def list_lead(ranked: list[EvidenceSentence], qterms: frozenset[str], ratio: float = 0.75) -> Lead:
-    """"Which areas...?", "Who came with...?": of the sentences close to the best, the one that
+    """ "Which areas...?", "Who came with...?": of the sentences close to the best, the one that
     enumerates the most (the list itself rather than a sentence about it)."""
     close = [s for s in ranked[:6] if s.score >= ratio * ranked[0].score]
     best = max(close, key=lambda s: (min(len(_LIST_SEPARATOR.findall(s.text)), 8), s.score))
@@ -275,7 +275,7 @@ def _is_year(text: str) -> bool:
 
 
 def lower_first(text: str) -> str:
-    """"The trial started" -> "the trial started", to follow a prefix ("Yes: the trial..."); names
+    """ "The trial started" -> "the trial started", to follow a prefix ("Yes: the trial..."); names
     and acronyms ("FTX", "Google") stay."""
     first = text.split(" ", 1)[0]
     if len(first) > 1 and first[1:].islower() and first.lower() in STOPWORDS:

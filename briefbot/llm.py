@@ -32,7 +32,9 @@ class ModelGenerator:
     `prompts/`, the reply checked sentence by sentence by the grounding guard, the answer built
     with citations; any failure is the offline answer with a note saying why."""
 
-    def __init__(self, model: ChatModel, *, prompts: PromptLibrary, guard: GroundingGuard, max_sentences: int = 5) -> None:
+    def __init__(
+        self, model: ChatModel, *, prompts: PromptLibrary, guard: GroundingGuard, max_sentences: int = 5
+    ) -> None:
         self.model = model
         self.prompts = prompts
         self.guard = guard
@@ -40,9 +42,7 @@ class ModelGenerator:
 
     # --- answers
 
-    def answer(
-        self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None
-    ) -> Answer:
+    def answer(self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None) -> Answer:
         """The model's answer to `question` from `passages`, checked; else `fallback` with a note."""
         earlier = f"Earlier question in this thread: {context}\n\n" if context else ""
         prompt = self.prompts.render(
@@ -79,9 +79,7 @@ class ModelGenerator:
         numbers = {s.source_id: s.number for s in offline.sources}
         items = []
         for s in (s for s in checked if s.passed):
-            citations = [
-                _citation(numbers[passages[n - 1].meta.source_id], passages[n - 1], s, n) for n in s.cited
-            ]
+            citations = [_citation(numbers[passages[n - 1].meta.source_id], passages[n - 1], s, n) for n in s.cited]
             items.append(BriefItem(text=s.text, citations=citations))
         brief = offline.model_copy(deep=True, update={"mode": "llm", "model": self.model.name})
         brief.section("bottom_line").items = items

@@ -21,15 +21,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import openai
-
 from openai.types.chat import ChatCompletionMessageParam
-
-# the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)
-_http: Any = importlib.import_module("httpx2" if importlib.util.find_spec("httpx2") else "httpx")
 
 from briefbot.chat_model import ChatModel
 from briefbot.errors import ConfigError, GeneratorUnavailable
 from briefbot.settings import Settings
+
+# the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)
+_http: Any = importlib.import_module("httpx2" if importlib.util.find_spec("httpx2") else "httpx")
 
 log = logging.getLogger(__name__)
 

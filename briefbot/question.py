@@ -138,8 +138,11 @@ def _kind(core: str) -> str:
     if first in ("what", "which"):
         if _ENTITY_NOUN.match(low) and not _PLURAL_WHICH.match(low):
             return "which"
-        if re.search(r"\bnext\b|\bhappens?\b.*\b(?:before|after|now)\b|\bupcoming\b|\bexpected\b|\bplanned\b|"
-                     r"\bwill happen\b|\bdue\b|\bpending\b|\bopen items?\b|\bremains? to be\b", low):
+        if re.search(
+            r"\bnext\b|\bhappens?\b.*\b(?:before|after|now)\b|\bupcoming\b|\bexpected\b|\bplanned\b|"
+            r"\bwill happen\b|\bdue\b|\bpending\b|\bopen items?\b|\bremains? to be\b",
+            low,
+        ):
             return "next"
         if _AGREED.search(low) and re.match(r"^what\s+(?:was|were|has been|have been|did)\b", low):
             return "agreed"
@@ -155,7 +158,7 @@ _COMPARE_WORDS = {"agre", "disagre", "differ", "report", "sourc", "articl", "out
 
 
 def names_nothing_to_compare(question: Question) -> bool:
-    """"How do the two reports differ?": a compare question with no topic of its own."""
+    """ "How do the two reports differ?": a compare question with no topic of its own."""
     if question.kind != "compare":
         return False
     return not [t for t in query_terms(question.core) if t not in _COMPARE_WORDS and not t.isdigit()]
@@ -200,7 +203,7 @@ def _inside_quotation(text: str, at: int) -> bool:
 
 
 def _quoted_person(text: str, m: re.Match) -> bool:
-    """"according to Megan Grey in 'The Age'": a person quoted by an outlet, not the outlet."""
+    """ "according to Megan Grey in 'The Age'": a person quoted by an outlet, not the outlet."""
     return re.match(r"\s+(?:in|of|at|from|for|to)\s+(?:the\s+)?['\"‘“]?[A-Z]", text[m.end("n") :]) is not None
 
 
@@ -267,7 +270,7 @@ def indirect(question: Question) -> str:
 
 
 def _declarative(aux: str, tail: list[str], yes_no: bool = False) -> str:
-    """"did" + ["the", "PM", "propose", "a", "corridor"] -> "the PM proposed a corridor"."""
+    """ "did" + ["the", "PM", "propose", "a", "corridor"] -> "the PM proposed a corridor"."""
     low_aux = aux.lower()
     if low_aux in _BE:
         # "was the plan signed" -> "the plan was signed"; "is the value of trade" -> "the value of trade is"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from briefbot.answer import Answer, AnswerSentence
 from briefbot.brief import Brief, BriefBuilder
@@ -27,9 +28,7 @@ log = logging.getLogger(__name__)
 class Generator(Protocol):
     """Writes an answer from retrieved passages (the optional language model)."""
 
-    def answer(
-        self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None
-    ) -> Answer:
+    def answer(self, question: str, passages: list[Passage], fallback: Answer, context: str | None = None) -> Answer:
         """An answer grounded in `passages`; on any failure, `fallback` with a one-line note."""
 
     def brief(self, topic: str, passages: list[Passage], offline: Brief) -> Brief:
@@ -40,7 +39,7 @@ def clean_question(question: str | None, max_chars: int) -> str:
     """Whitespace-normalised question; empty -> InvalidQuestion; very long -> its first max_chars."""
     text = " ".join((question or "").split())
     if not text:
-        raise InvalidQuestion("The question is empty: ask something, e.g. \"What was agreed on connectivity?\"")
+        raise InvalidQuestion('The question is empty: ask something, e.g. "What was agreed on connectivity?"')
     if len(text) > max_chars:
         log.info("question of %d characters cut to %d", len(text), max_chars)
         text = text[:max_chars]
@@ -132,7 +131,7 @@ class BriefingService:
         return answer
 
     def _differences(self, question: str, context: str | None) -> Answer | None:
-        """"How do the two reports differ?" names no topic: the differences the brief finds on the
+        """ "How do the two reports differ?" names no topic: the differences the brief finds on the
         thread's topic; without one, a refusal saying what to ask."""
         if not context:
             return refusal(question, [], reason=(
@@ -142,7 +141,9 @@ class BriefingService:
         items = [] if brief.empty else brief.section("differences").items
         items = sorted(items, key=lambda i: len({c.source_id for c in i.citations}) < 2)  # two sources first
         if not items:
-            return refusal(question, [], reason=f"The sources on {context} do not differ in anything briefbot can find.")
+            return refusal(
+                question, [], reason=f"The sources on {context} do not differ in anything briefbot can find."
+            )
         sentences = [AnswerSentence(text=i.text, citations=i.citations) for i in items[: self.composer.max_sentences]]
         used = {c.number for s in sentences for c in s.citations}
         return Answer(question=question, sentences=sentences, sources=[s for s in brief.sources if s.number in used])

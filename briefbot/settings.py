@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from retrieval.sets import DEFAULT_SET, set_names
 
@@ -86,8 +85,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @field_validator(
-        "chroma_path", "prompts_dir", "lexical_index_dir", "model_cache_dir", "chroma_host", "chroma_auth_token", "openai_api_key", "openai_base_url",
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "feedback_path",
+        "chroma_path",
+        "prompts_dir",
+        "lexical_index_dir",
+        "model_cache_dir",
+        "chroma_host",
+        "chroma_auth_token",
+        "openai_api_key",
+        "openai_base_url",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "feedback_path",
         mode="before",
     )
     @classmethod
@@ -96,7 +105,11 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "slack_allowed_channels", "slack_allowed_users", "slack_source_admins", "fetch_allow_hosts", "feeds",
+        "slack_allowed_channels",
+        "slack_allowed_users",
+        "slack_source_admins",
+        "fetch_allow_hosts",
+        "feeds",
         mode="before",
     )
     @classmethod
@@ -108,7 +121,7 @@ class Settings(BaseSettings):
     @field_validator("slack_channel_sets", mode="before")
     @classmethod
     def _channel_sets(cls, value):
-        """"C0123:public,cables;C0456:public;dm:public" -> {channel: sets}; `dm` (any case) is every DM."""
+        """ "C0123:public,cables;C0456:public;dm:public" -> {channel: sets}; `dm` (any case) is every DM."""
         if not isinstance(value, str):
             return value
         mapping: dict[str, frozenset[str]] = {}

@@ -14,7 +14,7 @@ def content_hash(text: str) -> str:
 
 def chunk_id(source_id: str, position: int, text: str) -> str:
     """Same file, same place, same words -> same id; so a re-ingest of unchanged files changes nothing."""
-    return hashlib.sha256(f"{source_id}\n{position}\n{text}".encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(f"{source_id}\n{position}\n{text}".encode()).hexdigest()[:32]
 
 
 def chunk_document(
@@ -36,11 +36,7 @@ def chunk_document(
     i = 0
     while i < len(spans):
         j = i + 1  # window is spans[i:j]
-        while (
-            j < len(spans)
-            and j - i < sentences_per_chunk
-            and spans[j][1] - spans[i][0] <= max_chars
-        ):
+        while j < len(spans) and j - i < sentences_per_chunk and spans[j][1] - spans[i][0] <= max_chars:
             j += 1
         start, end = spans[i][0], spans[j - 1][1]
         body = text[start:end]

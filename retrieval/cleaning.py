@@ -77,7 +77,9 @@ def _day(text: str) -> int:
 
 
 # ---------------------------------------------------------------- boilerplate
-_SHARE_SITES = r"(?i:facebook|twitter|x|whatsapp|linkedin|telegram|reddit|pinterest|email|e-mail|messenger|tumblr|pocket)"
+_SHARE_SITES = (
+    r"(?i:facebook|twitter|x|whatsapp|linkedin|telegram|reddit|pinterest|email|e-mail|messenger|tumblr|pocket)"
+)
 _AGENCIES = r"(?:app|reuters|afp|ap|agencies|xinhua|ani|pti|ians|dpa|anadolu|tass)"
 _INLINE_ANYWHERE = re.compile(
     r"\s*(?:scroll\s+to\s+(?:the\s+)?top"
@@ -269,7 +271,7 @@ def _take_date_prefix(line: str, found: dict[str, str]) -> str:
     m = _DATE_PREFIX.match(line)
     if not m:
         return line
-    rest = line[m.end():].strip()
+    rest = line[m.end() :].strip()
     if m.group("bare") and not _DATELINE_PREFIX.match(rest):
         return line  # "2025-09-10 was ..." is a sentence; "2025-09-10 ISLAMABAD: ..." is a header
     iso = parse_date(m.group("bare")) if m.group("bare") else _iso(m)
@@ -291,7 +293,7 @@ def _take_dateline_prefix(line: str, found: dict[str, str]) -> str:
     if m.group("sep") != ":" and not (m.group("when") or m.group("agency")):
         return line  # "PAKISTAN - KAZAKHSTAN TIES" is a headline, not a dateline
     found.setdefault("dateline", _place(m.group("place")))
-    return line[m.end():]
+    return line[m.end() :]
 
 
 def _place(name: str) -> str:
@@ -338,8 +340,8 @@ def _block_paragraphs(block: list[str], before: list[str]) -> list[str]:
         marker = _LIST_MARKER.match(line)
         if marker:
             out.extend(_flush(current))
-            if line[marker.end():].strip():
-                out.append(line[marker.end():].strip())
+            if line[marker.end() :].strip():
+                out.append(line[marker.end() :].strip())
             continue
         last_kept = current[-1] if current else out[-1] if out else before[-1] if before else ""
         if _is_standalone_stray(block, i, last_kept, stray_chars):

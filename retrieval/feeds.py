@@ -110,7 +110,9 @@ class FeedReader:
         url = normalise_url(url)
         state = state or FeedState()
         fetched = self.fetcher.get(url, accept=FEED_FORMATS, etag=state.etag, last_modified=state.last_modified)
-        poll = FeedPoll(url, etag=fetched.etag or state.etag, last_modified=fetched.last_modified or state.last_modified)
+        poll = FeedPoll(
+            url, etag=fetched.etag or state.etag, last_modified=fetched.last_modified or state.last_modified
+        )
         if fetched.not_modified:
             poll.not_modified = True
             return poll
@@ -179,7 +181,7 @@ def _date(parsed) -> str:
     if not parsed:
         return ""
     try:
-        return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC).date().isoformat()
     except (OverflowError, ValueError, TypeError):
         return ""
 

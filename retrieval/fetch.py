@@ -104,7 +104,7 @@ Resolver = Callable[[str, int], Iterable[str]]
 
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def normalise_url(url: str) -> str:
@@ -118,7 +118,9 @@ def normalise_url(url: str) -> str:
         raise FetchRefused(text, f"is not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchRefused(text, f"is not an http(s) link (scheme '{scheme or 'none'}')", "give an http:// or https:// URL")
+        raise FetchRefused(
+            text, f"is not an http(s) link (scheme '{scheme or 'none'}')", "give an http:// or https:// URL"
+        )
     host = (parts.hostname or "").lower()
     if not host:
         raise FetchRefused(text, "has no host name", "give a full URL, e.g. https://example.org/news/1")
@@ -185,7 +187,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         timeout = httpx.Timeout(policy.timeout)
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            for hop in range(policy.max_redirects + 1):
+            for _hop in range(policy.max_redirects + 1):
                 target, host_header, sni = self._pinned(current, requested)
                 request_headers = {**headers, "Host": host_header}
                 extensions = {"sni_hostname": sni} if sni else {}
@@ -223,7 +225,7 @@ class Fetcher:
                 raise FetchRefused(requested, f"host {host} cannot be resolved ({_short(str(exc))})",
                                    "check the link") from None  # fmt: skip
             if not addresses:
-                raise FetchRefused(requested, f"host {host} cannot be resolved", "check the link")
+                raise FetchRefused(requested, f"host {host} cannot be resolved", "check the link") from None
         trusted = self.policy.allow_private or host in self.policy.allow_hosts
         if not trusted:
             for address in addresses:

@@ -14,9 +14,10 @@ import dataclasses
 import logging
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from retrieval.errors import StoreError
 from retrieval.lexical import LexicalIndexFiles, index_for
 from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
     BadSourceFile,
+    LoadedDocument,
     SourceDocument,
     is_remote_source,
     iter_source_files,
@@ -121,9 +123,7 @@ class Ingestor:
         guarantees as `ingest`."""
         warn = warn or (lambda message: log.warning("%s", message))
         target = source_set or DEFAULT_SET
-        items = [
-            SourceDocument(d.source_id, d.label, lambda d=d: _in_set(d.load(), target)) for d in documents
-        ]
+        items = [SourceDocument(d.source_id, d.label, partial(_load_in_set, d.load, target)) for d in documents]
         lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
         with lock:
             report = self._ingest(self.store, items, False, warn, progress)
@@ -138,13 +138,10 @@ class Ingestor:
                 yield item
                 continue
             path, root = item
+            load = partial(load_document, path, root, max_bytes=self.max_file_bytes)
             yield SourceDocument(
-                source_id_of(path, root), str(path),
-                lambda path=path, root=root: _in_set(
-                    load_document(path, root, max_bytes=self.max_file_bytes),
-                    source_set or folder_set(path, root) or DEFAULT_SET,
-                ),
-            )  # fmt: skip
+                source_id_of(path, root), str(path), partial(_load_in_set, load, source_set, path, root)
+            )
 
     def write_lexical_index(self) -> None:
         """The lexical index of the store as it is now, on disk for every process that searches it
@@ -201,7 +198,11 @@ class Ingestor:
                     report.files_skipped += 1
                     report.files_failed += 1
                     seen.add(item.source_id)
-                    self._fail(report, warn, f"{' '.join(item.label.split())}: its folder names no valid set ({exc}); skipped it")
+                    self._fail(
+                        report,
+                        warn,
+                        f"{' '.join(item.label.split())}: its folder names no valid set ({exc}); skipped it",
+                    )
                     continue
                 except Exception as exc:  # one source's surprise never stops the others
                     report.files_skipped += 1
@@ -227,7 +228,9 @@ class Ingestor:
                 if relabel:
                     pending.labels.append((relabel, target))
                     report.chunks_relabelled += len(relabel)
-                report.sources.append(IngestedSource(doc.meta, len(chunks), changed=new_ids != old_ids or bool(relabel)))
+                report.sources.append(
+                    IngestedSource(doc.meta, len(chunks), changed=new_ids != old_ids or bool(relabel))
+                )
                 if new_ids == old_ids:
                     if relabel:
                         report.files_indexed += 1
@@ -288,14 +291,16 @@ class Ingestor:
     def _flush(self, store: ChunkStore, pending: _Pending, bar, report: IngestReport) -> None:
         if pending.reusable:  # read before this flush deletes any of them
             for p in store.passages(pending.reusable):
-                for (start, end), vector in zip(p.sentences, p.sentence_vectors if p.sentence_vectors is not None else []):
+                for (start, end), vector in zip(
+                    p.sentences, p.sentence_vectors if p.sentence_vectors is not None else []
+                ):
                     pending.known[" ".join(p.text[start - p.start : end - p.start].split())] = vector
             pending.reusable.clear()
         try:
             for lo in range(0, len(pending.chunks), self.batch_size):
                 part = pending.chunks[lo : lo + self.batch_size]
                 sentence_vectors = self._embed_sentences(part, pending.known, report)
-                store.add(part, [chunk_vector(v) for v in sentence_vectors], sentence_vectors)
+                store.add(part, np.asarray([chunk_vector(v) for v in sentence_vectors]), sentence_vectors)
                 log.debug("stored %d chunks", len(part))
                 pending.embedded += len(part)
                 bar.set_postfix_str(f"{pending.embedded} chunks embedded", refresh=False)
@@ -339,10 +344,10 @@ class Ingestor:
         fresh = dict(zip(missing, self.embedder.embed(missing))) if missing else {}
         report.sentences_embedded += len(missing)
         report.sentences_reused += len(set(texts)) - len(missing)
-        vectors = np.array([fresh[t] if t in fresh else known[t] for t in texts], dtype=np.float32).reshape(-1, self.embedder.dimension)
-        return [
-            vectors[[index[(c.meta.source_id, s, e)] for s, e in c.sentences]] for c in chunks
-        ]
+        vectors = np.array([fresh[t] if t in fresh else known[t] for t in texts], dtype=np.float32).reshape(
+            -1, self.embedder.dimension
+        )
+        return [vectors[[index[(c.meta.source_id, s, e)] for s, e in c.sentences]] for c in chunks]
 
     @staticmethod
     def _warn(report: IngestReport, warn, message: str) -> None:
@@ -355,9 +360,14 @@ class Ingestor:
         cls._warn(report, warn, message)
 
 
-def _in_set(doc, source_set: str):
-    """The loaded document, filed under `source_set`."""
-    doc.meta = dataclasses.replace(doc.meta, source_set=source_set)
+def _load_in_set(
+    load: Callable[[], LoadedDocument], source_set: str | None, path: Path | None = None, root: Path | None = None
+) -> LoadedDocument:
+    """The document `load` reads, filed under `source_set`; without one, under the set its folder
+    names (a file under a folder root), else `public`. A folder naming no valid set: BadSetName."""
+    target = source_set or (folder_set(path, root) if path is not None and root is not None else None) or DEFAULT_SET
+    doc = load()
+    doc.meta = dataclasses.replace(doc.meta, source_set=target)
     return doc
 
 

@@ -96,7 +96,7 @@ class LexicalIndex:
     def _completions(self, term: str, limit: int = 50) -> list[str]:
         if len(term) < 4:
             return []
-        out = []
+        out: list[str] = []
         i = bisect.bisect_left(self._sorted_vocab, term)
         while i < len(self._sorted_vocab) and len(out) < limit and self._sorted_vocab[i].startswith(term):
             out.append(self._sorted_vocab[i])
@@ -275,7 +275,9 @@ def _pack_vectors(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
     counts = [0 if p.sentence_vectors is None else len(p.sentence_vectors) for p in passages]
     rows = np.zeros(len(passages) + 1, dtype=np.int64)
     np.cumsum(counts, out=rows[1:])
-    dim = next((p.sentence_vectors.shape[1] for p in passages if p.sentence_vectors is not None and len(p.sentence_vectors)), 0)
+    dim = next(
+        (p.sentence_vectors.shape[1] for p in passages if p.sentence_vectors is not None and len(p.sentence_vectors)), 0
+    )
     vectors = np.zeros((int(rows[-1]), dim), dtype=np.float16)
     for i, p in enumerate(passages):
         if counts[i]:
@@ -363,7 +365,9 @@ def index_for(store: ChunkStore, generation: str, files: LexicalIndexFiles | Non
         started = time.perf_counter()
         index = files.load(store.name, generation)
         if index is not None:
-            log.debug("lexical index loaded: %d chunks in %.0f ms", index.n_docs, (time.perf_counter() - started) * 1000)
+            log.debug(
+                "lexical index loaded: %d chunks in %.0f ms", index.n_docs, (time.perf_counter() - started) * 1000
+            )
             return index, "loaded"
     index = LexicalIndex(store.all_passages())
     if files is not None and store.generation() == generation:

@@ -16,11 +16,12 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from retrieval.errors import RetrievalError
 from retrieval.cleaning import FRONT_MATTER_KEYS, clean_article, front_matter_fields
+from retrieval.errors import RetrievalError
 from retrieval.types import DocumentMeta, PageStarts
 
 # the format each file suffix is read as
@@ -83,7 +84,7 @@ class SourceDocument:
     load: Callable[[], LoadedDocument]
 
     @classmethod
-    def loaded(cls, doc: LoadedDocument, label: str | None = None) -> "SourceDocument":
+    def loaded(cls, doc: LoadedDocument, label: str | None = None) -> SourceDocument:
         """A document already read (e.g. fetched before the write lock was taken)."""
         return cls(doc.meta.source_id, label or doc.meta.source_id, lambda: doc)
 
@@ -300,13 +301,15 @@ _NOT_TEXT_MAX_RATIO = 0.05
 _TEXT_SAMPLE = 100_000
 
 
-def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
+def decode_text(data: bytes, path: Path | str) -> tuple[str, list[str]]:
     """Text of `data` and a warning when it was not UTF-8. UTF-8 (with or without a byte-order mark),
     UTF-16/32 with a mark, then the likeliest legacy encoding (charset-normalizer when installed,
     cp1252 for Western text, latin-1 as the last resort). Raises BadSourceFile for binary data."""
     for magic, kind in _MAGIC:
         if data.startswith(magic):
-            hint = {"a PDF document": "name it .pdf to read it as a PDF"}.get(kind, "convert it to .txt, .md or .html first")
+            hint = {"a PDF document": "name it .pdf to read it as a PDF"}.get(
+                kind, "convert it to .txt, .md or .html first"
+            )
             raise BadSourceFile(path, f"is {kind}, not text", hint)
     text, encoding = _decode(data, path)
     _check_is_text(text, path)
@@ -320,7 +323,7 @@ def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
     return text, warnings
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
+def _decode(data: bytes, path: Path | str) -> tuple[str, str | None]:
     """(text, the encoding to warn about, or None for UTF-8)."""
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
@@ -390,7 +393,7 @@ def _mess(text: str) -> float:
     return mess_ratio(text[:_TEXT_SAMPLE])
 
 
-def _check_is_text(text: str, path: Path) -> None:
+def _check_is_text(text: str, path: Path | str) -> None:
     sample = text[:_TEXT_SAMPLE]
     if not sample.strip():
         raise BadSourceFile(path, "holds only whitespace", "add text to it or remove it", kind=BadSourceFile.EMPTY)
@@ -447,13 +450,13 @@ def parse_front_matter(block: str) -> object:
         loader.dispose()
 
 
-def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[dict, str, list[str]]:
+def split_front_matter(text: str, path: Path | str, *, strict: bool = True) -> tuple[dict, str, list[str]]:
     """(front matter mapping, text after it, warnings). With strict=False (plain text files) a
     block that is not a YAML mapping is left in the text untouched."""
     m = _FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not m:
         return {}, text, []
-    rest = text.lstrip("\ufeff")[m.end():]
+    rest = text.lstrip("\ufeff")[m.end() :]
     try:
         data = parse_front_matter(m.group("yaml"))
     except yaml.YAMLError as exc:
@@ -475,7 +478,7 @@ def split_front_matter(text: str, path: Path, *, strict: bool = True) -> tuple[d
     return data, rest, []
 
 
-def _front_matter_warnings(front_matter: dict, path: Path) -> list[str]:
+def _front_matter_warnings(front_matter: dict, path: Path | str) -> list[str]:
     lowered = {str(k).strip().lower(): v for k, v in front_matter.items()}
     given = next((lowered[k] for k in FRONT_MATTER_KEYS["published"] if lowered.get(k) not in (None, "")), None)
     if given is not None and not front_matter_fields(front_matter).get("published"):
@@ -487,7 +490,7 @@ def _front_matter_warnings(front_matter: dict, path: Path) -> list[str]:
 # Every rule runs in time linear in the text: no quantifier can cross a line or the next
 # delimiter, so an unclosed "**", "[" or "<http://" is scanned once, not once per opening.
 _LINK_TARGET = r"[^()\n]*(?:\([^()\n]*\)[^()\n]*)*"  # one level of parentheses: wiki/Foo_(bar)
-_MD_RULES = [
+_MD_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^[ \t]*(?:```|~~~).*$", re.M), ""),  # code fences (their content stays)
     (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
     (re.compile(r"^[ \t]*\[[^\[\]\n]+\]:[ \t]*\S.*$", re.M), ""),  # reference link definitions
@@ -520,7 +523,7 @@ def html_article(html: str, path: Path | str) -> tuple[str, dict]:
     except ImportError as exc:
         raise BadSourceFile(path, f"cannot read HTML here ({exc})",
                             "install trafilatura with lxml_html_clean, or save the page as text") from None  # fmt: skip
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         html,
         with_metadata=True,
         include_comments=False,

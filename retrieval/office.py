@@ -12,6 +12,7 @@ import logging
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from retrieval.types import PageStarts
 
@@ -47,7 +48,7 @@ def pdf_pages(data: bytes, label: Path | str) -> tuple[list[str], dict]:
         if len(pages) > MAX_PDF_PAGES:
             raise _bad(label, f"has {len(pages):,} pages, over the {MAX_PDF_PAGES:,} page limit", "split it")
         texts = [_HYPHENATED.sub(r"\1", page.extract_text() or "") for page in pages]
-        info = reader.metadata or {}
+        info: Any = reader.metadata or {}
         title, author = _text(info.get("/Title")), _text(info.get("/Author"))
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise _bad(label, f"is not a readable PDF ({type(exc).__name__}: {_short(str(exc))})",

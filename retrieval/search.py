@@ -15,7 +15,7 @@ import contextvars
 import logging
 import threading
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -39,8 +39,6 @@ def narrowed(outer: frozenset[str] | None, inner: Iterable[str] | None) -> froze
         return outer
     inner = frozenset(inner)
     return inner if outer is None else outer & inner
-
-
 
 
 class HybridRetriever:
@@ -107,12 +105,13 @@ class HybridRetriever:
     def _index_for(self, sets: frozenset[str] | None) -> LexicalIndex:
         """(lock held) The full index when `sets` covers every set present, else one built from the
         allowed sets' chunks alone, kept for the generation (least recently used dropped)."""
+        full = self._lexical
+        assert full is not None  # set by _view() before
         if sets is None or self._present <= sets:
-            return self._lexical
+            return full
         key = sets & self._present
         index = self._scoped.get(key)
         if index is None:
-            full = self._lexical
             index = LexicalIndex([full.passages[i] for i, m in enumerate(full.metas) if m.source_set in key])
             self._scoped[key] = index
             while len(self._scoped) > self.MAX_SCOPED_INDEXES:
@@ -170,8 +169,8 @@ class HybridRetriever:
         best_bm25 = float(bm25.max()) if len(bm25) else 0.0
         floor = min((p.dense for p in fused.values() if p.dense is not None), default=0.0)
         for p in fused.values():
-            index = lexical.position.get(p.chunk_id)
-            p.lexical = float(bm25[index]) if index is not None else 0.0
+            row = lexical.position.get(p.chunk_id)
+            p.lexical = float(bm25[row]) if row is not None else 0.0
             lexical_part = p.lexical / best_bm25 if best_bm25 > 0 else 0.0
             dense_part = p.dense if p.dense is not None else floor
             p.score = self.dense_weight * dense_part + (1 - self.dense_weight) * lexical_part

@@ -11,8 +11,8 @@ and count as `public`; any ingest labels them so.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 DEFAULT_SET = "public"
 FOLDER_PREFIX = "set-"
@@ -28,9 +28,7 @@ def set_name(text: str) -> str:
     """A set's name as stored: lower case, letters, digits, `_`, `.`, `-` (at most 64). Raises BadSetName."""
     name = (text or "").strip().lower()
     if not _NAME.fullmatch(name):
-        raise BadSetName(
-            f"'{text}' is not a set name: use letters, digits, '_', '.' or '-' (e.g. public, cables)"
-        )
+        raise BadSetName(f"'{text}' is not a set name: use letters, digits, '_', '.' or '-' (e.g. public, cables)")
     return name
 
 
@@ -49,5 +47,5 @@ def folder_set(path: Path, root: Path) -> str | None:
         inside = ()
     for folder in (Path(root).name, *inside):
         if folder.lower().startswith(FOLDER_PREFIX):
-            return set_name(folder[len(FOLDER_PREFIX):])
+            return set_name(folder[len(FOLDER_PREFIX) :])
     return None

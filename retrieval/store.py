@@ -19,9 +19,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -206,7 +207,8 @@ class ChunkStore:
             raise StoreError(f"Cannot open collection '{collection}': {exc}") from exc
         self._checked(self._col)
         self._marker = self._generation_marker(self._col)
-        self._count, self._counted_for, self._counted_at = 0, None, 0.0  # generation()'s chunk count
+        self._count, self._counted_at = 0, 0.0  # generation()'s chunk count
+        self._counted_for: tuple[Any, str] | None = None
         try:
             self._max_batch = int(client.get_max_batch_size())
         except Exception:
@@ -311,8 +313,7 @@ class ChunkStore:
                     embeddings=np.asarray(embeddings[lo : lo + self._max_batch], dtype=np.float32),
                     documents=[c.text for c in part],
                     metadatas=[
-                        _metadata(c, v, added)
-                        for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
+                        _metadata(c, v, added) for c, v in zip(part, sentence_vectors[lo : lo + self._max_batch])
                     ],
                 ),
             )
@@ -471,9 +472,7 @@ class ChunkStore:
         out: list[Passage] = []
         for lo in range(0, len(ids), self._max_batch):
             part = ids[lo : lo + self._max_batch]
-            res = self._call(
-                "reading chunks", lambda col: col.get(ids=part, include=["metadatas", "documents"])
-            )
+            res = self._call("reading chunks", lambda col: col.get(ids=part, include=["metadatas", "documents"]))
             out.extend(p for p in map(_passage, res["ids"], res["documents"], res["metadatas"]) if p is not None)
         return out
 
@@ -489,7 +488,7 @@ class ChunkStore:
         counts: dict[str, int] = {}
         metas: dict[str, DocumentMeta] = {}
         added: dict[str, float] = {}
-        for ids, mds, _ in self._scan(include=["metadatas"]):
+        for _ids, mds, _ in self._scan(include=["metadatas"]):
             for md in mds:
                 if not md:
                     continue
@@ -514,9 +513,7 @@ class ChunkStore:
             ),
         )
         out = []
-        for cid, doc, md, dist in zip(
-            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
-        ):
+        for cid, doc, md, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
             passage = _passage(cid, doc, md, dense=1.0 - float(dist))
             if passage is not None:  # deleted by another process since this index was loaded
                 out.append(passage)
@@ -525,9 +522,7 @@ class ChunkStore:
     def _scan(self, include: list[str], page: int = 5000):
         offset = 0
         while True:
-            res = self._call(
-                "reading chunks", lambda col: col.get(include=include, limit=page, offset=offset)
-            )
+            res = self._call("reading chunks", lambda col: col.get(include=include, limit=page, offset=offset))
             ids = res["ids"]
             if not ids:
                 return

@@ -45,7 +45,7 @@ def running_chroma(path: Path, timeout: float = 60.0):
                 break
             except Exception:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"chroma run did not answer its heartbeat in {timeout}s")
+                    raise RuntimeError(f"chroma run did not answer its heartbeat in {timeout}s") from None
                 time.sleep(0.2)
         yield "127.0.0.1", port
     finally:

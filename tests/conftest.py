@@ -67,7 +67,11 @@ def seed_copy(tmp_path) -> Path:
 import logging  # noqa: E402
 import re  # noqa: E402
 
-SECRET_PATTERNS = [re.compile(r"xox[bp]-[A-Za-z0-9-]+"), re.compile(r"xapp-[A-Za-z0-9-]+"), re.compile(r"\bsk-[A-Za-z0-9_-]{6,}")]
+SECRET_PATTERNS = [
+    re.compile(r"xox[bp]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
+]
 KNOWN_SECRETS: set[str] = set()  # tests add the signing secrets and tokens they configure
 
 

@@ -77,13 +77,18 @@ def scanned_pdf(pages: int = 2) -> bytes:
         )
         objects.append(_stream(b"q 612 0 0 792 0 0 cm /Im1 Do Q"))
         objects.append(
-            _stream(pixels, f"/Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray "
-                            "/BitsPerComponent 8 /Filter /FlateDecode ")
+            _stream(
+                pixels,
+                f"/Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray "
+                "/BitsPerComponent 8 /Filter /FlateDecode ",
+            )
         )
     return _pdf(objects)
 
 
-def docx(paragraphs: list[str], *, title: str = "", author: str = "", heading: str = "", table: list[list[str]] | None = None) -> bytes:
+def docx(
+    paragraphs: list[str], *, title: str = "", author: str = "", heading: str = "", table: list[list[str]] | None = None
+) -> bytes:
     import docx as python_docx
 
     document = python_docx.Document()

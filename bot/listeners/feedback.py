@@ -15,7 +15,10 @@ from bot.render import FEEDBACK_DOWN, FEEDBACK_UP, short_message
 log = logging.getLogger(__name__)
 
 NOT_HERE = "That answer was not posted in this conversation; your vote is not recorded."
-THANKS = {"up": "Thanks, your 👍 is recorded.", "down": "Thanks, your 👎 is recorded. A follow-up question in the thread may help."}
+THANKS = {
+    "up": "Thanks, your 👍 is recorded.",
+    "down": "Thanks, your 👎 is recorded. A follow-up question in the thread may help.",
+}
 
 
 def register(app: App, bot: Bot) -> None:
@@ -43,7 +46,9 @@ def register(app: App, bot: Bot) -> None:
         bot.answerer.background(_thank, client, body.get("response_url"), channel, user, thread_ts, THANKS[vote])
 
 
-def _thank(client: WebClient, response_url: str | None, channel: str, user: str, thread_ts: str | None, text: str) -> None:
+def _thank(
+    client: WebClient, response_url: str | None, channel: str, user: str, thread_ts: str | None, text: str
+) -> None:
     if ResponseUrl(response_url).send(short_message(text), response_type="ephemeral"):
         return
     if channel:  # the response_url is spent or refused: the bot token can still say it

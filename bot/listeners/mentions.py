@@ -66,9 +66,11 @@ def _question(bot: Bot, event: dict, context: BoltContext, client: WebClient, *,
         return
     earlier: Callable[[], str | None] | None
     if thread_ts:
+
         def earlier() -> str | None:
             return thread_context(client, channel, thread_ts, ts, bot_user_id)
     elif dm:
+
         def earlier() -> str | None:
             return dm_context(client, channel, ts, bot_user_id)
     else:

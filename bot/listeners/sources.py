@@ -31,7 +31,10 @@ def register(app: App, bot: Bot) -> None:
         response_url = ResponseUrl(command.get("response_url"))
         if verb == "list":
             if bot.sources is None or bot.sources.intake is None:
-                ack(text=short_message("Listing sources is not available in this briefbot.").text, response_type="ephemeral")
+                ack(
+                    text=short_message("Listing sources is not available in this briefbot.").text,
+                    response_type="ephemeral",
+                )
                 return
             ack()
             sets = bot.sets.of(channel, is_dm=is_dm(channel))
@@ -57,7 +60,9 @@ def register(app: App, bot: Bot) -> None:
         desk.add_link(url, user, reply, home)
 
 
-def _send_list(bot: Bot, sets: frozenset[str], client: WebClient, channel: str, user: str, response_url: ResponseUrl) -> None:
+def _send_list(
+    bot: Bot, sets: frozenset[str], client: WebClient, channel: str, user: str, response_url: ResponseUrl
+) -> None:
     assert bot.sources is not None  # checked before the job was queued
     message = bot.sources.list_message(sets)
     if not response_url.send(message, response_type="ephemeral"):

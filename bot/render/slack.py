@@ -158,9 +158,7 @@ def context(*texts: str) -> dict:
 def context_blocks(lines: list[str]) -> list[dict]:
     """Lines in context blocks: <= 3000 characters per element, <= 10 elements per block."""
     elements = pack_lines(lines)
-    return [
-        context(*elements[i : i + CONTEXT_ELEMENTS]) for i in range(0, len(elements), CONTEXT_ELEMENTS)
-    ]
+    return [context(*elements[i : i + CONTEXT_ELEMENTS]) for i in range(0, len(elements), CONTEXT_ELEMENTS)]
 
 
 def source_line(source: SourceRef) -> str:
@@ -172,7 +170,7 @@ def source_line(source: SourceRef) -> str:
 
 
 def mode_label(answer: Answer | Brief) -> str:
-    """"Written by <model>, citations checked" or "Offline summary", escaped."""
+    """ "Written by <model>, citations checked" or "Offline summary", escaped."""
     return escape(capitalised(formatting.mode_label(answer.mode, clip(answer.model, 80))))
 
 

@@ -55,12 +55,17 @@ def summary_rows(s: dict) -> list[tuple[str, object, str]]:
         ("answer cites an expected source", s["cited_expected_source"], f"{r['n']} answerable"),
         ("must-mention groups covered", s["must_mention_groups"], f"{s['must_mention_questions']} questions"),
         ("must-mention all groups", s["must_mention_all"], f"{s['must_mention_questions']} questions"),
-        ("lead correct (gold in 1st sentence)", s.get("lead_correct"), f"{s.get('lead_questions', 0)} with a gold answer"),
-        *[
-            (f"  lead correct: {kind}", value, "")
-            for kind, value in (s.get("lead_correct_by_kind") or {}).items()
-        ],
-        ("must-mention groups in 1st sentence", s.get("lead_mention_groups"), f"{s['must_mention_questions']} questions"),
+        (
+            "lead correct (gold in 1st sentence)",
+            s.get("lead_correct"),
+            f"{s.get('lead_questions', 0)} with a gold answer",
+        ),
+        *[(f"  lead correct: {kind}", value, "") for kind, value in (s.get("lead_correct_by_kind") or {}).items()],
+        (
+            "must-mention groups in 1st sentence",
+            s.get("lead_mention_groups"),
+            f"{s['must_mention_questions']} questions",
+        ),
         ("answer sentences (mean)", s.get("answer_sentences_mean"), f"{s['questions'] - s['refusals']} answers"),
         ("answer words (mean)", s.get("answer_words_mean"), f"{s['questions'] - s['refusals']} answers"),
         ("citation validity", s["citation_validity"], f"{s['citations']} citations"),
@@ -79,7 +84,9 @@ def format_table(report: EvalReport, *, per_question: bool | None = None) -> str
     lines: list[str] = []
     title = report.meta.get("title") or report.label
     s = report.summary
-    lines.append(f"{title}: {s['questions']} questions ({s['answerable']} answerable, {s['unanswerable']} unanswerable)")
+    lines.append(
+        f"{title}: {s['questions']} questions ({s['answerable']} answerable, {s['unanswerable']} unanswerable)"
+    )
     if per_question is None:
         per_question = len(report.questions) <= 40
     if per_question:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from briefbot.answer import Answer
 from briefbot.evaluation.questions import (
@@ -73,16 +74,22 @@ def run(
         raise EvalDataError("MultiHop-RAG needs both --corpus CORPUS.json and --queries QUERIES.json.")
     if bool(questions) == bool(corpus):
         raise EvalDataError("Give a question file (briefbot eval QUESTIONS.jsonl) or --corpus and --queries, not both.")
-    meta: dict = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": _command_line()}
+    meta: dict = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "command": _command_line()}
     if corpus and queries:
         from briefbot import multihop
 
         prepared = multihop.prepare(settings, corpus, queries, embedder=embedder, limit=limit)
         service, items, unit = prepared.service, prepared.questions, "document"
         meta.update(
-            format="multihop-rag", corpus=str(corpus), queries=str(queries), collection=prepared.collection,
-            articles=prepared.articles, chunks=prepared.chunks_total, chunks_added=prepared.chunks_added,
-            warnings=prepared.warnings[:50], title=f"briefbot eval {Path(queries).name} over {Path(corpus).name}",
+            format="multihop-rag",
+            corpus=str(corpus),
+            queries=str(queries),
+            collection=prepared.collection,
+            articles=prepared.articles,
+            chunks=prepared.chunks_total,
+            chunks_added=prepared.chunks_added,
+            warnings=prepared.warnings[:50],
+            title=f"briefbot eval {Path(queries).name} over {Path(corpus).name}",
         )
         for w in prepared.warnings[:5]:
             print(f"warning: {w}", file=sys.stderr)
@@ -92,8 +99,12 @@ def run(
         assert questions is not None  # checked above: a question file or a corpus
         items = load_dev_questions(questions)[:limit] if limit else load_dev_questions(questions)
         service, unit = build_service(settings, embedder=embedder), "passage"
-        meta.update(format="dev", questions_file=str(questions), collection=settings.collection,
-                    title=f"briefbot eval {Path(questions).name}")
+        meta.update(
+            format="dev",
+            questions_file=str(questions),
+            collection=settings.collection,
+            title=f"briefbot eval {Path(questions).name}",
+        )
     meta.update(mode="llm" if service.generator is not None else "offline", top_k=service.top_k)
     report = evaluate(service, items, label="briefbot", retrieval_unit=unit, progress=_progress(progress, len(items)))
     report.meta.update(meta)

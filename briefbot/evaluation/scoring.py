@@ -47,7 +47,6 @@ class QuestionResult:
     lead_mentions: list[bool] = field(default_factory=list)  # must-mention groups the first sentence covers
 
 
-
 @dataclass
 class CitationCheck:
     total: int = 0
@@ -214,9 +213,7 @@ def summarize(results: list[QuestionResult], retrieval_unit: str = "passage") ->
         "citations": sum(r.citations for r in results),
         "citation_validity": _ratio(sum(r.citations_valid for r in results), sum(r.citations for r in results)),
         "sentences": sum(r.sentences for r in results),
-        "sentences_supported": _ratio(
-            sum(r.sentences_supported for r in results), sum(r.sentences for r in results)
-        ),
+        "sentences_supported": _ratio(sum(r.sentences_supported for r in results), sum(r.sentences for r in results)),
         "answers_fully_valid": _mean(
             [float(r.sentences_supported == r.sentences and not r.problems) for r in results if not r.refused]
         ),

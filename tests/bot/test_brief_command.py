@@ -72,15 +72,20 @@ def test_brief_acks_at_once_then_posts_the_summary_and_attaches_the_markdown_bri
     posted_ts = fake.calls("chat.postMessage")[0]
     assert update["ts"] == fake.messages["C0GENERAL"][0]["ts"] and posted_ts
     blocks = update["blocks"]
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": f"Pre-visit brief: {escape(TOPIC)}",
-                                                    "emoji": False}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": f"Pre-visit brief: {escape(TOPIC)}", "emoji": False},
+    }
     text = all_text(blocks)
     expected = bot_service.brief(TOPIC)  # the same store, the same brief
     assert not expected.empty
     assert f"*Bottom line*\n{escape(expected.bottom_line)}" in text and "[1]" in text
     for section in expected.sections[1:]:
-        count = f"{len(section.items)} items" if len(section.items) > 1 else (
-            "1 item" if section.items else "Nothing in the sources")
+        count = (
+            f"{len(section.items)} items"
+            if len(section.items) > 1
+            else ("1 item" if section.items else "Nothing in the sources")
+        )
         assert f"*{section.title}* — {count}" in text
     assert "*What was agreed* — " in text and "Action plan to stimulate links with Kazakhstan" in text
     assert "*Sources*" in text and "Offline summary · brief " in text
@@ -248,15 +253,29 @@ def huge_brief(topic: str = "Trade " * 60) -> Brief:
     """Long items in every section, 60 sources with long titles and URLs."""
     sentence = "The delegations reviewed cooperation in trade, energy and transport <!here> & more in detail. " * 12
     sections = [
-        BriefSection(key=key, title=title, items=[
-            BriefItem(text=f"{sentence} ({key} {i})", citations=[cite(i % 60 + 1)], group="2025" if key == "timeline" else "")
-            for i in range(6)
-        ])
+        BriefSection(
+            key=key,
+            title=title,
+            items=[
+                BriefItem(
+                    text=f"{sentence} ({key} {i})",
+                    citations=[cite(i % 60 + 1)],
+                    group="2025" if key == "timeline" else "",
+                )
+                for i in range(6)
+            ],
+        )
         for key, title in SECTIONS
     ]
     sources = [
-        SourceRef(number=i, source_id=f"{i}.txt", title=f"Title {i} " + "x" * 190, outlet="Dawn",
-                  url=f"https://example.com/{'a' * 900}/{i}", published="2025-09-10")
+        SourceRef(
+            number=i,
+            source_id=f"{i}.txt",
+            title=f"Title {i} " + "x" * 190,
+            outlet="Dawn",
+            url=f"https://example.com/{'a' * 900}/{i}",
+            published="2025-09-10",
+        )
         for i in range(1, 61)
     ]
     return Brief(topic=topic, sections=sections, sources=sources, note="A note <!channel>.")
@@ -285,13 +304,18 @@ def test_a_topic_with_markup_is_escaped_in_the_header_and_cut_to_fit():
     brief = empty_brief("<!channel> & " * 40)
     message = render.render_brief(brief)
     header = message.blocks[0]["text"]["text"]
-    assert len(header) <= HEADER_CHARS and "<" not in header and header.startswith("Pre-visit brief: &lt;!channel&gt; &amp;")
+    assert (
+        len(header) <= HEADER_CHARS
+        and "<" not in header
+        and header.startswith("Pre-visit brief: &lt;!channel&gt; &amp;")
+    )
     assert "<" not in all_text(message.blocks) + message.text
 
 
 def test_brief_filenames_are_safe_slugs():
     assert render.brief_filename(empty_brief("President Tokayev's visit to Pakistan")) == (
-        "brief-president-tokayev-s-visit-to-pakistan.md")
+        "brief-president-tokayev-s-visit-to-pakistan.md"
+    )
     assert render.brief_filename(empty_brief("Visite à Almaty / 2025")) == "brief-visite-a-almaty-2025.md"
     odd = empty_brief("Токаев")
     assert render.brief_filename(odd) == f"brief-{odd.id}.md"

@@ -71,8 +71,14 @@ def test_a_response_url_older_than_30_minutes_is_not_used(fake_slack):
 
 def test_slash_answer_falls_back_to_the_bot_token_when_the_response_url_fails(fake_slack):
     fake_slack.response_url_status = 404
-    target = SlashTarget(client_for(fake_slack), channel="C1", user="U1", ephemeral=True,
-                         response_url=ResponseUrl(fake_slack.response_url("gone")), question="Q?")
+    target = SlashTarget(
+        client_for(fake_slack),
+        channel="C1",
+        user="U1",
+        ephemeral=True,
+        response_url=ResponseUrl(fake_slack.response_url("gone")),
+        question="Q?",
+    )
     target.start()
     target.finish(make_answer(["Signed by Dar."]))
     assert fake_slack.calls("response_url")
@@ -84,8 +90,9 @@ def test_slash_answer_falls_back_to_the_bot_token_when_the_response_url_fails(fa
 def test_work_that_outlives_the_response_url_is_posted_with_the_bot_token_and_the_user_is_told(fake_slack):
     now = [1000.0]
     url = ResponseUrl(fake_slack.response_url("slow"), clock=lambda: now[0])
-    target = SlashTarget(client_for(fake_slack), channel="C1", user="U1", ephemeral=True, response_url=url,
-                         question="Who signed?")
+    target = SlashTarget(
+        client_for(fake_slack), channel="C1", user="U1", ephemeral=True, response_url=url, question="Who signed?"
+    )
     target.start()
     now[0] += 31 * 60  # the answer took longer than Slack's 30 minutes
     target.finish(make_answer(["Signed by Dar."], question="Who signed?"))
@@ -101,8 +108,16 @@ def test_work_that_outlives_the_response_url_is_posted_with_the_bot_token_and_th
 def test_earlier_question_skips_fragments_and_reads_our_answers_metadata():
     messages = [
         {"ts": "1.0", "user": "U1", "text": "<@UB> What was agreed on connectivity?"},
-        {"ts": "2.0", "user": "UB", "bot_id": "B1", "text": "answer",
-         "metadata": {"event_type": "briefbot_answer", "event_payload": {"question": "What was agreed on connectivity?"}}},
+        {
+            "ts": "2.0",
+            "user": "UB",
+            "bot_id": "B1",
+            "text": "answer",
+            "metadata": {
+                "event_type": "briefbot_answer",
+                "event_payload": {"question": "What was agreed on connectivity?"},
+            },
+        },
         {"ts": "3.0", "user": "U1", "text": "<@UB> and on trade?"},
         {"ts": "4.0", "user": "U9", "bot_id": "B9", "text": "Another bot: who won the match?"},
         {"ts": "5.0", "user": "U1", "text": "<@UB> and on energy?"},
@@ -137,8 +152,13 @@ def test_a_60k_brief_is_one_summary_within_limits_plus_the_whole_brief_as_a_file
     brief = huge_brief("Trade and transport")
     markdown = brief.to_markdown()
     assert len(markdown) > 60_000
-    target = BriefTarget(client_for(fake_slack), channel="C1", user="U0ASKER",
-                         response_url=ResponseUrl(fake_slack.response_url("b")), topic=brief.topic)
+    target = BriefTarget(
+        client_for(fake_slack),
+        channel="C1",
+        user="U0ASKER",
+        response_url=ResponseUrl(fake_slack.response_url("b")),
+        topic=brief.topic,
+    )
     target.start()
     target.finish(brief)
     assert_within_limits(fake_slack.calls("chat.update")[0].params)
@@ -146,8 +166,13 @@ def test_a_60k_brief_is_one_summary_within_limits_plus_the_whole_brief_as_a_file
     assert uploaded.decode("utf-8") == markdown  # the whole brief, nothing cut
 
     fake_slack.script("files.getUploadURLExternal", {"ok": False, "error": "missing_scope"})
-    target = BriefTarget(client_for(fake_slack), channel="C2", user="U0ASKER",
-                         response_url=ResponseUrl(fake_slack.response_url("b2")), topic=brief.topic)
+    target = BriefTarget(
+        client_for(fake_slack),
+        channel="C2",
+        user="U0ASKER",
+        response_url=ResponseUrl(fake_slack.response_url("b2")),
+        topic=brief.topic,
+    )
     target.start()
     target.finish(brief)
     pages = [c.params for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "C2"][1:]

@@ -99,8 +99,12 @@ def test_a_hostile_source_is_posted_as_plain_text_with_only_its_own_link(tmp_pat
     finally:
         stop_bot(running)
 
-    posted = [c for c in fake_slack.calls() if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral",
-                                                             "response_url", "files.completeUploadExternal")]
+    posted = [
+        c
+        for c in fake_slack.calls()
+        if c.method
+        in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", "files.completeUploadExternal")
+    ]
     assert len(posted) >= 7
     for call in posted:
         check_payload(call.method, call.params, own_urls)

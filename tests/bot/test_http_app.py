@@ -98,8 +98,13 @@ def test_an_event_delivered_four_times_is_answered_once(running_bot):
     fake, slack = running_bot.fake, running_bot.slack
     reply, ts = slack.mention("Who signed the action plan?", event_id="EvRETRIED")
     assert reply.status == 200
-    event = {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> Who signed the action plan?",
-             "ts": ts, "channel": "C0GENERAL"}
+    event = {
+        "type": "app_mention",
+        "user": "U0ASKER",
+        "text": f"<@{BOT_USER_ID}> Who signed the action plan?",
+        "ts": ts,
+        "channel": "C0GENERAL",
+    }
     for retry in (1, 2, 3):
         again = slack.event(event, event_id="EvRETRIED", retry=retry)
         assert again.status == 200 and again.seconds < 1.5
@@ -214,7 +219,9 @@ def test_a_refusal_has_no_citations(running_bot):
 
 
 def test_allow_lists_turn_others_away_politely(tmp_path, fake_slack, bot_service):
-    settings = bot_settings(tmp_path, fake_slack, slack_allowed_channels="C0ALLOWED", slack_allowed_users="U0ASKER,U0OTHER")
+    settings = bot_settings(
+        tmp_path, fake_slack, slack_allowed_channels="C0ALLOWED", slack_allowed_users="U0ASKER,U0OTHER"
+    )
     running = start_bot(settings, bot_service, fake_slack)
     try:
         slack = running.slack
@@ -232,7 +239,9 @@ def test_allow_lists_turn_others_away_politely(tmp_path, fake_slack, bot_service
 
 
 def test_votes_from_outside_the_allow_lists_are_not_recorded(tmp_path, fake_slack, bot_service):
-    settings = bot_settings(tmp_path, fake_slack, slack_allowed_channels="C0ALLOWED", slack_allowed_users="U0ASKER,U0VOTER")
+    settings = bot_settings(
+        tmp_path, fake_slack, slack_allowed_channels="C0ALLOWED", slack_allowed_users="U0ASKER,U0VOTER"
+    )
     running = start_bot(settings, bot_service, fake_slack)
     try:
         slack = running.slack
@@ -312,17 +321,34 @@ def test_a_signed_request_replayed_byte_for_byte_within_five_minutes_is_answered
     fake, slack = running_bot.fake, running_bot.slack
     four_minutes_ago = int(time.time()) - 4 * 60
     ts = fake.add_message("C0GENERAL", f"<@{BOT_USER_ID}> Who signed the action plan?")
-    event = json.dumps({
-        "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0BRIEFBOT", "event_id": "EvCAPTURED",
-        "event_time": four_minutes_ago,
-        "event": {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> Who signed the action plan?",
-                  "ts": ts, "event_ts": ts, "channel": "C0GENERAL"},
-    })
-    command = urlencode({
-        "team_id": "T0FAKE", "channel_id": "C0OTHER", "user_id": "U0ASKER", "command": "/ask",
-        "text": "What was agreed on connectivity?", "response_url": fake.response_url("captured"),
-        "trigger_id": "4242.1.captured",
-    })
+    event = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0FAKE",
+            "api_app_id": "A0BRIEFBOT",
+            "event_id": "EvCAPTURED",
+            "event_time": four_minutes_ago,
+            "event": {
+                "type": "app_mention",
+                "user": "U0ASKER",
+                "text": f"<@{BOT_USER_ID}> Who signed the action plan?",
+                "ts": ts,
+                "event_ts": ts,
+                "channel": "C0GENERAL",
+            },
+        }
+    )
+    command = urlencode(
+        {
+            "team_id": "T0FAKE",
+            "channel_id": "C0OTHER",
+            "user_id": "U0ASKER",
+            "command": "/ask",
+            "text": "What was agreed on connectivity?",
+            "response_url": fake.response_url("captured"),
+            "trigger_id": "4242.1.captured",
+        }
+    )
     captured = [
         (event, "application/json", sign(event, timestamp=four_minutes_ago)),
         (command, "application/x-www-form-urlencoded", sign(command, timestamp=four_minutes_ago)),
@@ -410,6 +436,7 @@ def test_questions_beyond_the_queue_limit_are_told_busy_and_the_rest_answered(tm
     try:
         replies = [running.slack.mention("Who signed the action plan?", channel=f"C0Q{i}")[0] for i in range(4)]
         assert all(r.status == 200 for r in replies)  # every mention acked at once
+
         def told_busy(s):
             calls = [c for c in s.calls() if BUSY in str(c.params.get("text", ""))]
             return calls if len(calls) >= 2 else None

@@ -32,9 +32,15 @@ GARBAGE = [
 ]
 SIGNED_MALFORMED = GARBAGE + [
     (json.dumps({"type": "event_callback", "event_id": "Ev1", "event": "a string"}), JSON),
-    (json.dumps({"type": "event_callback", "event_id": "Ev2", "event": {"type": "app_mention", "channel": ["C1"]}}), JSON),
+    (
+        json.dumps({"type": "event_callback", "event_id": "Ev2", "event": {"type": "app_mention", "channel": ["C1"]}}),
+        JSON,
+    ),
     (urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": []})}), FORM),
-    (urlencode({"payload": json.dumps({"type": "block_actions", "user": "U1", "actions": [{"action_id": "x"}]})}), FORM),
+    (
+        urlencode({"payload": json.dumps({"type": "block_actions", "user": "U1", "actions": [{"action_id": "x"}]})}),
+        FORM,
+    ),
     (urlencode({"payload": json.dumps({"type": "block_actions", "actions": ["not an object"]})}), FORM),
     ('["a list", "sent as"]', "application/json; charset=utf-8"),
 ]
@@ -64,7 +70,9 @@ def _one_line_each(records: list[logging.LogRecord], requests: int) -> None:
         assert r.exc_info is None and "Traceback" not in r.getMessage() and "\n" not in r.getMessage()
 
 
-@pytest.mark.parametrize("body,content_type", GARBAGE, ids=["bad-json", "json-list", "payload-not-json", "payload-list"])
+@pytest.mark.parametrize(
+    "body,content_type", GARBAGE, ids=["bad-json", "json-list", "payload-not-json", "payload-list"]
+)
 def test_unsigned_garbage_gets_401_and_one_line(running_bot, warnings_logged, body, content_type):
     for signed, secret in ((False, None), (True, "not-the-secret")):
         kw = {"secret": secret} if secret else {}
@@ -179,8 +187,10 @@ def test_slow_clients_hold_no_thread_and_are_cut_off_while_mentions_are_acked(st
 def test_a_slow_body_is_cut_off_too(strict_bot):
     body = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
     s = socket.create_connection(("127.0.0.1", strict_bot.slack.port), timeout=10)
-    s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-              b"Content-Length: %d\r\n\r\n" % len(body))
+    s.sendall(
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
     started = time.monotonic()
     closed = None
     for byte in body:

@@ -31,8 +31,14 @@ def make_answer(sentences: list[str], sources: int = 2, **kw) -> Answer:
         question=kw.pop("question", "What was agreed?"),
         sentences=[AnswerSentence(text=t, citations=[cite(i % sources + 1)]) for i, t in enumerate(sentences)],
         sources=[
-            SourceRef(number=i, source_id=f"{i}.txt", title=f"Title {i}", outlet="Dawn", url=f"https://e.com/{i}",
-                      published="2025-09-10")
+            SourceRef(
+                number=i,
+                source_id=f"{i}.txt",
+                title=f"Title {i}",
+                outlet="Dawn",
+                url=f"https://e.com/{i}",
+                published="2025-09-10",
+            )
             for i in range(1, sources + 1)
         ],
         **kw,
@@ -62,7 +68,9 @@ def test_answer_layout_answer_sources_footer_buttons():
     [message] = render_answer(answer)
     kinds = [b["type"] for b in message.blocks]
     assert kinds == ["section", "context", "context", "actions"]
-    assert message.blocks[0]["text"]["text"] == "• Pakistan and Kazakhstan signed a plan. [1]\n• Trade was discussed. [2]"
+    assert (
+        message.blocks[0]["text"]["text"] == "• Pakistan and Kazakhstan signed a plan. [1]\n• Trade was discussed. [2]"
+    )
     sources = message.blocks[1]["elements"][0]["text"]
     assert sources.splitlines() == [
         "*Sources*",
@@ -123,8 +131,12 @@ def test_asked_by_must_look_like_a_user_id():
 
 
 def test_refusal_looks_like_a_refusal():
-    answer = Answer(question="GDP of Mars?", refused=True, refusal="The sources don't say what the GDP of Mars is.",
-                    related_topics=["Action plan", "Trade <talks>"])
+    answer = Answer(
+        question="GDP of Mars?",
+        refused=True,
+        refusal="The sources don't say what the GDP of Mars is.",
+        related_topics=["Action plan", "Trade <talks>"],
+    )
     [message] = render_answer(answer)
     text = all_text(message.blocks)
     assert "The sources don't say what the GDP of Mars is." in text

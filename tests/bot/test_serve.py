@@ -47,7 +47,9 @@ def test_serve_in_http_mode_answers_signed_requests_and_stops_cleanly(tmp_path, 
         threading.Event().wait(0.05)
     server = started[0]
     slack = SlackSender(server, fake_slack)
-    challenge = slack.post(json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"}), "application/json")
+    challenge = slack.post(
+        json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"}), "application/json"
+    )
     assert challenge.status == 200 and challenge.json() == {"challenge": "abc123"}
     slack.mention("Who signed the action plan?")
     final_answer(fake_slack)
@@ -86,7 +88,9 @@ def test_secrets_never_reach_the_log(running_bot, caplog):
 
 def test_the_redaction_filter_masks_tokens_and_the_secret():
     redact = RedactSecrets(["s3cr3t-signing"])
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "token %s and %s, app xapp-1-A1-abc", ("xoxb-123-abc", "s3cr3t-signing"), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "token %s and %s, app xapp-1-A1-abc", ("xoxb-123-abc", "s3cr3t-signing"), None
+    )
     redact.filter(record)
     assert record.getMessage() == "token [redacted] and [redacted], app [redacted]"
 
@@ -98,8 +102,14 @@ def test_briefbot_serve_command_without_tokens_exits_2_without_traceback(tmp_pat
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "SLACK_"))}
     env["BRIEFBOT_DATA_DIR"] = str(tmp_path / "data")
-    result = subprocess.run([sys.executable, "-m", "briefbot.cli", "serve", "--port", "0"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "briefbot.cli", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr
     assert "BRIEFBOT_SLACK_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()  # nothing built before the settings are complete

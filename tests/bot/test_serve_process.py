@@ -20,9 +20,9 @@ from types import SimpleNamespace
 import pytest
 
 from bot.delivery import GENERIC_ERROR
-from tests.support.slack_sender import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.slack_api import FakeSlack
+from tests.support.slack_sender import BOT_TOKEN, SIGNING_SECRET, SlackSender
 
 EDITED = "002_7fc1add390062dda.txt"
 REMOVED = "000_69c16f647ae5ebe9.txt"

@@ -20,7 +20,7 @@ from tests.bot.conftest import bot_settings, start_bot, stop_bot
 from tests.chroma_server import running_chroma
 from tests.conftest import KNOWN_SECRETS, SEEDS, make_settings
 from tests.core.test_llm import API_KEY
-from tests.core.test_source_sets import CABLES, RESTRICTED, SWAP, leaks
+from tests.core.test_source_sets import CABLES, SWAP, leaks
 from tests.fakes.openai_server import FakeOpenAI, reply
 
 KNOWN_SECRETS.add(API_KEY)
@@ -65,8 +65,11 @@ def everything_slack_got(fake) -> str:
 def updates(fake, channel: str, count: int = 1, timeout: float = 60) -> list[dict]:
     """The chat.update calls in `channel` (placeholders replaced by answers or briefs), at least `count`."""
     return fake.wait_for(
-        lambda s: (found := [c.params for c in s.calls("chat.update") if c.params["channel"] == channel])
-        and len(found) >= count and found,
+        lambda s: (
+            (found := [c.params for c in s.calls("chat.update") if c.params["channel"] == channel])
+            and len(found) >= count
+            and found
+        ),
         timeout,
     )
 
@@ -167,7 +170,9 @@ def test_the_same_through_a_chroma_server(tmp_path, fake_slack, embedder):
 # ---------------------------------------------------------------- the language model's prompt
 
 
-def test_the_prompt_sent_for_a_public_channel_never_holds_the_restricted_text(tmp_path, fake_slack, sets_data, embedder):
+def test_the_prompt_sent_for_a_public_channel_never_holds_the_restricted_text(
+    tmp_path, fake_slack, sets_data, embedder
+):
     question = "What did Kazakh officials offer Pakistan during the foreign minister's visit to Islamabad?"
     with FakeOpenAI() as model:
         model.then(reply("Kazakh officials met their counterparts in Islamabad [1]."))
@@ -188,7 +193,7 @@ def test_the_prompt_sent_for_a_public_channel_never_holds_the_restricted_text(tm
             running.slack.mention(question, channel="C0BOTH")
             updates(fake_slack, "C0BOTH")
             running.idle(120)
-            both_prompts = [r.prompt for r in model.requests][len(public_prompts):]
+            both_prompts = [r.prompt for r in model.requests][len(public_prompts) :]
         finally:
             stop_bot(running)
     assert len(public_prompts) >= 3  # the two answers and the brief's bottom line went to the model

@@ -22,9 +22,9 @@ import pytest
 
 from bot.httpserver import EVENTS_PATH
 from bot.render import all_text
+from briefbot.settings import PROJECT_ROOT
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from tests.chroma_server import free_port, running_chroma
-from briefbot.settings import PROJECT_ROOT
 from tests.conftest import SEEDS, make_settings
 
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -106,8 +106,11 @@ def test_two_bot_processes_share_one_chroma_server_and_both_answer(tmp_path, fak
                 proc, bot_port, log_path = stack.enter_context(
                     briefbot_serve(tmp_path / name, {**env, "BRIEFBOT_DATA_DIR": str(data_dir)})
                 )
-                bots.append(SimpleNamespace(name=name, proc=proc, port=bot_port, log=log_path, data=data_dir,
-                                            channel=f"C0BOT{name.upper()}"))
+                bots.append(
+                    SimpleNamespace(
+                        name=name, proc=proc, port=bot_port, log=log_path, data=data_dir, channel=f"C0BOT{name.upper()}"
+                    )
+                )
             for bot in bots:
                 wait_healthy(bot.proc, bot.port, bot.log, started + START_TIMEOUT)
 

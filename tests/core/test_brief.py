@@ -64,11 +64,13 @@ def test_timeline_is_in_date_order_and_has_2003_and_the_november_visit(brief):
         mention = next(d for d in find_dates(item.text, "2025-09-10") if d.year or d.month)
         keys.append((mention.year or 0, mention.month or 0))
     assert keys == sorted(keys)
-    assert labels.index(next(l for l in labels if "2003" in l)) == 0
+    assert labels.index(next(label for label in labels if "2003" in label)) == 0
 
 
 def test_relative_dates_are_resolved_against_the_article_date_and_say_so(brief):
-    tuesday = [i for _, i in _items(brief) if "Tuesday" in i.text and (i.group == "2025-09-09" or "2025-09-09" in i.note)]
+    tuesday = [
+        i for _, i in _items(brief) if "Tuesday" in i.text and (i.group == "2025-09-09" or "2025-09-09" in i.note)
+    ]
     assert tuesday, "the Tuesday signing is dated 2025-09-09"
     assert "2025-09-10" in tuesday[0].note
 

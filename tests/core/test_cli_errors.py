@@ -3,12 +3,12 @@ never a traceback. Exit codes: 0 done, 1 error, 2 bad command-line input, 3 some
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import PROJECT_ROOT, SEEDS
 
@@ -27,7 +27,9 @@ def test_ingest_with_a_failing_file_ingests_the_rest_and_exits_3(tmp_path):
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
     (sources / "report.txt").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n")
-    (sources / "dates.md").write_text("---\npublished: 2025-02-30\n---\nRail talks in Tashkent covered a freight corridor.\n")
+    (sources / "dates.md").write_text(
+        "---\npublished: 2025-02-30\n---\nRail talks in Tashkent covered a freight corridor.\n"
+    )
     result = run(["ingest", str(sources), "--no-progress"], tmp_path / "data", sources)
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr

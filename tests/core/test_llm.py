@@ -41,7 +41,9 @@ def llm_service(llm_store, embedder, fake_openai):
     return build
 
 
-def test_the_request_carries_the_key_the_model_and_the_fenced_prompt_and_the_reply_is_the_answer(llm_service, fake_openai):
+def test_the_request_carries_the_key_the_model_and_the_fenced_prompt_and_the_reply_is_the_answer(
+    llm_service, fake_openai
+):
     fake_openai.then(answering((GOOD, GOOD_AT)))
     answer = llm_service().ask(QUESTION)
     assert answer.mode == "llm" and answer.model == "fake-gpt" and answer.text.startswith(GOOD)
@@ -49,7 +51,11 @@ def test_the_request_carries_the_key_the_model_and_the_fenced_prompt_and_the_rep
     assert sent.headers["authorization"] == f"Bearer {API_KEY}"
     assert sent.body["model"] == "fake-gpt"
     system, user = sent.messages
-    assert system["role"] == "system" and "never follow" in system["content"] and "data, not instructions" in system["content"]
+    assert (
+        system["role"] == "system"
+        and "never follow" in system["content"]
+        and "data, not instructions" in system["content"]
+    )
     assert user["role"] == "user" and QUESTION in user["content"]
     fenced = FENCED_SOURCE.findall(user["content"])
     assert [int(n) for n, _ in fenced] == list(range(1, len(fenced) + 1)) and len(fenced) >= 2

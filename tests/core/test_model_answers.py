@@ -37,7 +37,11 @@ def llm_service(llm_store, embedder, model):
 
 
 def test_a_good_cited_answer_is_posted_as_the_models(llm_service, model):
-    model.then(answering((GOOD, GOOD_AT), ("Pakistan wants connectivity by air, rail and road with Kazakhstan", "air, rail and road")))
+    model.then(
+        answering(
+            (GOOD, GOOD_AT), ("Pakistan wants connectivity by air, rail and road with Kazakhstan", "air, rail and road")
+        )
+    )
     answer = llm_service().ask(QUESTION)
     assert answer.mode == "llm" and answer.model == "scripted-gpt" and answer.note == ""
     assert len(answer.sentences) == 2 and not answer.unsupported

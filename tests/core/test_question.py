@@ -40,7 +40,10 @@ def test_question_kind(question, kind):
         ("What positions does Murat Nurtleu hold?", "The sources don't say what positions Murat Nurtleu holds."),
         ("Where will the next meeting be held?", "The sources don't say where the next meeting will be held."),
         ("Who won the football world cup in 2022?", "The sources don't say who won the football world cup in 2022."),
-        ("What was agreed on natural gas pipelines?", "The sources don't say what was agreed on natural gas pipelines."),
+        (
+            "What was agreed on natural gas pipelines?",
+            "The sources don't say what was agreed on natural gas pipelines.",
+        ),
     ],
 )
 def test_refusals_are_grammatical_and_name_what_is_missing(question, refusal):

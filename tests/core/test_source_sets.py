@@ -74,10 +74,19 @@ def test_the_restricted_article_answers_only_where_its_set_is_allowed(sets_servi
 def test_a_public_refusal_is_exactly_what_a_store_without_the_cable_says(sets_service, seed_service):
     """No side channel: term rarity, known names, outlets and the closest topics of a public caller
     are computed over the public sets alone, so the answers match a store that never held the cable."""
-    for question in (SWAP, "What is Project Kestrelwind?", "Who signed the action plan?",
-                     "What did the Reuters report say about the wheat deal?", "What was agreed on connectivity?"):
+    for question in (
+        SWAP,
+        "What is Project Kestrelwind?",
+        "Who signed the action plan?",
+        "What did the Reuters report say about the wheat deal?",
+        "What was agreed on connectivity?",
+    ):
         scoped, plain = sets_service.ask(question, sets=PUBLIC), seed_service.ask(question)
-        assert (scoped.text, scoped.related_topics, scoped.refused) == (plain.text, plain.related_topics, plain.refused), question
+        assert (scoped.text, scoped.related_topics, scoped.refused) == (
+            plain.text,
+            plain.related_topics,
+            plain.refused,
+        ), question
         assert [s.source_id for s in scoped.sources] == [s.source_id for s in plain.sources]
 
 
@@ -218,7 +227,9 @@ def test_the_cli_ingests_into_a_set_and_answers_within_the_sets_given(cli_run, t
     assert code == 0 and not leaks(out) and "The sources don't say" in out
     code, out, _ = cli_run("ask", SWAP, "--set", "public", "--set", "cables", "--json")
     answer = json.loads(out)
-    assert code == 0 and "Kestrelwind" in answer["text"] and answer["sources"][0]["source_id"] == "kestrelwind_cable.txt"
+    assert (
+        code == 0 and "Kestrelwind" in answer["text"] and answer["sources"][0]["source_id"] == "kestrelwind_cable.txt"
+    )
 
     code, out, _ = cli_run("brief", "Kazakhstan lithium swap", "--set", "public")
     assert code == 0 and not leaks(out)

@@ -67,7 +67,7 @@ class NewsSite:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def __enter__(self) -> "NewsSite":
+    def __enter__(self) -> NewsSite:
         self._thread.start()
         return self
 

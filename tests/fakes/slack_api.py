@@ -23,9 +23,10 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 BOT_USER_ID = "UBRIEFBOT"
@@ -91,7 +92,7 @@ class FakeSlack:
     def api_url(self) -> str:
         return self.base_url + "/api/"
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         self._thread.start()
         return self
 
@@ -101,7 +102,7 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "FakeSlack":
+    def __enter__(self) -> FakeSlack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -112,7 +113,9 @@ class FakeSlack:
     def response_url(self, key: str = "r1") -> str:
         return f"{self.base_url}/response/{key}"
 
-    def script(self, method: str, body: dict | str, *, status: int = 200, headers: dict | None = None, times: int = 1) -> None:
+    def script(
+        self, method: str, body: dict | str, *, status: int = 200, headers: dict | None = None, times: int = 1
+    ) -> None:
         """The next `times` calls of `method` get this reply instead of the normal one."""
         with self._lock:
             self._scripts.setdefault(method, []).extend(Scripted(body, status, headers or {}) for _ in range(times))
@@ -121,7 +124,7 @@ class FakeSlack:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
 
-    def wait_for(self, predicate: Callable[["FakeSlack"], Any], timeout: float = 30.0) -> Any:
+    def wait_for(self, predicate: Callable[[FakeSlack], Any], timeout: float = 30.0) -> Any:
         """Wait until predicate(self) is truthy; return its value (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -138,7 +141,9 @@ class FakeSlack:
     def wait_calls(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
         return self.wait_for(lambda s: (found := s.calls(method)) and len(found) >= count and found, timeout)
 
-    def add_message(self, channel: str, text: str, *, user: str = "U0ASKER", thread_ts: str | None = None, ts: str | None = None) -> str:
+    def add_message(
+        self, channel: str, text: str, *, user: str = "U0ASKER", thread_ts: str | None = None, ts: str | None = None
+    ) -> str:
         """Seed a person's message into a channel's history (for conversations.replies/history)."""
         ts = ts or self._next_ts()
         message = {"type": "message", "user": user, "text": text, "ts": ts}
@@ -148,8 +153,16 @@ class FakeSlack:
             self.messages.setdefault(channel, []).append(message)
         return ts
 
-    def add_file(self, name: str, content: bytes, *, title: str = "", filetype: str = "", mimetype: str = "",
-                 user: str = "U0ASKER") -> dict:
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        title: str = "",
+        filetype: str = "",
+        mimetype: str = "",
+        user: str = "U0ASKER",
+    ) -> dict:
         """A file someone shared: returns the file object events carry (id, name, ...)."""
         file_id = f"F{next(self._ts):08d}"
         info = {
@@ -244,7 +257,9 @@ class FakeSlack:
         call = Call("download", {"path": split.path}, headers, path=split.path)
         with self._lock:
             self._calls.append(call)
-            found = next((f for f in self.files.values() if urlsplit(f["url_private_download"]).path == split.path), None)
+            found = next(
+                (f for f in self.files.values() if urlsplit(f["url_private_download"]).path == split.path), None
+            )
         if found is not None and headers.get("authorization") == f"Bearer {self.token}":
             status, content_type, data = 200, found["mimetype"], found["_content"]
         else:  # what Slack does without the token: a sign-in page, not the file
@@ -267,16 +282,30 @@ class FakeSlack:
         return {"ok": True, "file": {k: v for k, v in found.items() if not k.startswith("_")}}
 
     def _api_auth_test(self, p: dict) -> dict:
-        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "briefbot",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "briefbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def _api_chat_postMessage(self, p: dict) -> dict:
         channel = p.get("channel", "")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         ts = self._next_ts()
-        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts, "text": p.get("text", ""),
-                   "blocks": p.get("blocks") or []}
+        message = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "ts": ts,
+            "text": p.get("text", ""),
+            "blocks": p.get("blocks") or [],
+        }
         if p.get("thread_ts"):
             message["thread_ts"] = p["thread_ts"]
         if p.get("metadata"):
@@ -325,8 +354,11 @@ class FakeSlack:
         latest = float(p.get("latest") or "inf")
         oldest = float(p.get("oldest") or 0)
         with self._lock:
-            top = [dict(m) for m in self.messages.get(channel, [])
-                   if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]]
+            top = [
+                dict(m)
+                for m in self.messages.get(channel, [])
+                if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]
+            ]
         top = [m for m in top if oldest <= float(m["ts"]) < latest]
         if str(p.get("include_all_metadata")).lower() not in ("1", "true"):
             for m in top:
@@ -368,7 +400,7 @@ class FakeSocketMode:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.listener.getsockname()[1]}/link/?ticket=fake"
 
-    def start(self) -> "FakeSocketMode":
+    def start(self) -> FakeSocketMode:
         self._thread.start()
         return self
 
@@ -402,7 +434,7 @@ class FakeSocketMode:
         while not self._stopped.is_set():
             try:
                 conn, _ = self.listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             conn.settimeout(None)
             try:
@@ -413,8 +445,12 @@ class FakeSocketMode:
             with self._cond:
                 self._conn = conn
                 self._cond.notify_all()
-            self._frame(0x1, json.dumps({"type": "hello", "num_connections": 1,
-                                         "connection_info": {"app_id": "A0BRIEFBOT"}}).encode())
+            self._frame(
+                0x1,
+                json.dumps(
+                    {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0BRIEFBOT"}}
+                ).encode(),
+            )
             self._read_frames(conn)
 
     def _handshake(self, conn: socket.socket) -> None:
@@ -424,11 +460,18 @@ class FakeSocketMode:
             if not chunk:
                 raise OSError("closed during handshake")
             data += chunk
-        key = next(line.split(":", 1)[1].strip() for line in data.decode().split("\r\n")
-                   if line.lower().startswith("sec-websocket-key:"))
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in data.decode().split("\r\n")
+            if line.lower().startswith("sec-websocket-key:")
+        )
         accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
-        conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+        conn.sendall(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            ).encode()
+        )
 
     def _frame(self, opcode: int, payload: bytes) -> None:
         header = bytes([0x80 | opcode])

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from briefbot.settings import Settings
-from tests.fakes.news_site import NewsSite
 from tests import documents
+from tests.fakes.news_site import NewsSite
 from tests.intake import content
 
 

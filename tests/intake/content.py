@@ -5,8 +5,14 @@ from __future__ import annotations
 from tests import documents
 
 
-def article_html(title: str, paragraphs: list[str], *, site: str = "The Steppe Herald", author: str = "Aigerim Sadykova",
-                 published: str = "2025-10-14") -> str:
+def article_html(
+    title: str,
+    paragraphs: list[str],
+    *,
+    site: str = "The Steppe Herald",
+    author: str = "Aigerim Sadykova",
+    published: str = "2025-10-14",
+) -> str:
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html>
 <html lang="en"><head>
@@ -58,32 +64,48 @@ def news_item_html(n: int) -> str:
 
 
 ITEMS = {
-    1: ("Kazakhstan opens a consulate in Karachi", [
-        "ISLAMABAD: Kazakhstan opened a consulate general in Karachi on Monday, the Ministry of Foreign Affairs said.",
-        "The consulate will issue visas to business travellers within three working days and will help exporters "
-        "of leather goods and surgical instruments find buyers in Almaty and Astana.",
-        "Officials said the consulate is the first Kazakh mission in the province of Sindh.",
-    ], "2025-10-06"),
-    2: ("Pakistan and Kyrgyzstan sign a memorandum on hydropower", [
-        "ISLAMABAD: Pakistan and Kyrgyzstan signed a memorandum on hydropower cooperation on Wednesday.",
-        "Under the memorandum, Kyrgyz engineers will advise on two small dams in Gilgit-Baltistan, and the two sides "
-        "will study the export of summer electricity through the CASA-1000 line.",
-        "The energy ministers agreed to meet again in Bishkek in the spring.",
-    ], "2025-10-08"),
-    3: ("Tajikistan to send a trade delegation to Lahore", [
-        "ISLAMABAD: A trade delegation from Tajikistan will visit Lahore next month to meet textile manufacturers, "
-        "the Ministry of Foreign Affairs said on Friday.",
-        "The delegation of forty companies will look for partners in cotton spinning and in the processing of dried "
-        "fruit, and will attend the Lahore Expo.",
-        "Officials said trade between the two countries grew by a fifth last year.",
-    ], "2025-10-10"),
-    4: ("Turkmenistan gas pipeline talks resume in Ashgabat", [
-        "ISLAMABAD: Talks on the Turkmenistan-Afghanistan-Pakistan-India gas pipeline resumed in Ashgabat on "
-        "Thursday, the Ministry of Foreign Affairs said.",
-        "The delegations agreed that the pipeline company would publish a revised timetable for the Herat section "
-        "before the end of January, and that a security plan for the route would be drafted by the three governments.",
-        "Pakistan's delegation was led by the petroleum secretary, Nadia Rahman.",
-    ], "2025-10-16"),
+    1: (
+        "Kazakhstan opens a consulate in Karachi",
+        [
+            "ISLAMABAD: Kazakhstan opened a consulate general in Karachi on Monday, the Ministry of Foreign Affairs said.",
+            "The consulate will issue visas to business travellers within three working days and will help exporters "
+            "of leather goods and surgical instruments find buyers in Almaty and Astana.",
+            "Officials said the consulate is the first Kazakh mission in the province of Sindh.",
+        ],
+        "2025-10-06",
+    ),
+    2: (
+        "Pakistan and Kyrgyzstan sign a memorandum on hydropower",
+        [
+            "ISLAMABAD: Pakistan and Kyrgyzstan signed a memorandum on hydropower cooperation on Wednesday.",
+            "Under the memorandum, Kyrgyz engineers will advise on two small dams in Gilgit-Baltistan, and the two sides "
+            "will study the export of summer electricity through the CASA-1000 line.",
+            "The energy ministers agreed to meet again in Bishkek in the spring.",
+        ],
+        "2025-10-08",
+    ),
+    3: (
+        "Tajikistan to send a trade delegation to Lahore",
+        [
+            "ISLAMABAD: A trade delegation from Tajikistan will visit Lahore next month to meet textile manufacturers, "
+            "the Ministry of Foreign Affairs said on Friday.",
+            "The delegation of forty companies will look for partners in cotton spinning and in the processing of dried "
+            "fruit, and will attend the Lahore Expo.",
+            "Officials said trade between the two countries grew by a fifth last year.",
+        ],
+        "2025-10-10",
+    ),
+    4: (
+        "Turkmenistan gas pipeline talks resume in Ashgabat",
+        [
+            "ISLAMABAD: Talks on the Turkmenistan-Afghanistan-Pakistan-India gas pipeline resumed in Ashgabat on "
+            "Thursday, the Ministry of Foreign Affairs said.",
+            "The delegations agreed that the pipeline company would publish a revised timetable for the Herat section "
+            "before the end of January, and that a security plan for the route would be drafted by the three governments.",
+            "Pakistan's delegation was led by the petroleum secretary, Nadia Rahman.",
+        ],
+        "2025-10-16",
+    ),
 }
 
 
@@ -131,7 +153,7 @@ def _rfc822(iso: str) -> str:
     import datetime as dt
     from email.utils import format_datetime
 
-    day = dt.datetime.fromisoformat(iso).replace(hour=9, tzinfo=dt.timezone.utc)
+    day = dt.datetime.fromisoformat(iso).replace(hour=9, tzinfo=dt.UTC)
     return format_datetime(day)
 
 
@@ -151,8 +173,11 @@ PDF_PAGE_2 = [
 
 
 def statement_pdf() -> bytes:
-    return documents.pdf([PDF_PAGE_1, PDF_PAGE_2], title="Joint Statement: visit of the Foreign Minister of Kazakhstan",
-                         author="Ministry of Foreign Affairs")
+    return documents.pdf(
+        [PDF_PAGE_1, PDF_PAGE_2],
+        title="Joint Statement: visit of the Foreign Minister of Kazakhstan",
+        author="Ministry of Foreign Affairs",
+    )
 
 
 DOCX_PARAGRAPHS = [
@@ -165,5 +190,8 @@ DOCX_PARAGRAPHS = [
 
 
 def note_docx() -> bytes:
-    return documents.docx(DOCX_PARAGRAPHS, title="Briefing note: the preferential trade agreement with Uzbekistan",
-                          author="Trade Policy Wing")
+    return documents.docx(
+        DOCX_PARAGRAPHS,
+        title="Briefing note: the preferential trade agreement with Uzbekistan",
+        author="Trade Policy Wing",
+    )

@@ -120,7 +120,9 @@ def test_a_source_whose_write_stops_half_way_leaves_no_chunks(intaking):
             return real.embed(texts)
 
     ingestor = Ingestor(intaking.service.store, FailsOnSecondBatch(), batch_size=2)
-    text = "\n\n".join(f"Paragraph {i} says the ministers met in city number {i} on a Monday. It rained." for i in range(30))
+    text = "\n\n".join(
+        f"Paragraph {i} says the ministers met in city number {i} on a Monday. It rained." for i in range(30)
+    )
     doc = document_from_bytes(text.encode(), "text", source_id="https://example.org/long", label="long")
     with pytest.raises(MemoryError):
         ingestor.ingest_documents([SourceDocument.loaded(doc)])

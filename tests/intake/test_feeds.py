@@ -76,7 +76,9 @@ def test_an_item_that_fails_is_tried_again_on_the_next_poll(site, intaking):
     assert intaking.intake.ingest_feed(site.url("/feed.rss")).not_modified
 
 
-def test_cli_ingest_feed_and_watch_once_log_what_they_added(site, tmp_path, monkeypatch, capsys, caplog, model_cache_dir):
+def test_cli_ingest_feed_and_watch_once_log_what_they_added(
+    site, tmp_path, monkeypatch, capsys, caplog, model_cache_dir
+):
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BRIEFBOT_MODEL_CACHE_DIR", str(model_cache_dir))
     monkeypatch.setenv("BRIEFBOT_FETCH_ALLOW_PRIVATE", "true")

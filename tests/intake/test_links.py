@@ -112,7 +112,9 @@ def test_cli_ingests_links_prints_what_it_added_and_exits_3_for_the_one_refused(
     ]  # fmt: skip
 
 
-def test_cli_ingest_without_private_fetching_refuses_a_loopback_link(site, tmp_path, monkeypatch, capsys, model_cache_dir):
+def test_cli_ingest_without_private_fetching_refuses_a_loopback_link(
+    site, tmp_path, monkeypatch, capsys, model_cache_dir
+):
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BRIEFBOT_MODEL_CACHE_DIR", str(model_cache_dir))
     code = main(["ingest", site.url("/article"), "--no-progress"])

@@ -230,7 +230,9 @@ def test_hard_wrapped_paragraphs_are_joined_and_a_heading_above_one_is_dropped()
 
 def test_one_paragraph_per_line_without_blank_lines():
     first = "Pakistan and Kazakhstan on Tuesday signed an action plan of cooperation as the two countries resolved to deepen ties."
-    second = "The action plan provides a structured roadmap for intensified engagement in diverse fields, including trade."
+    second = (
+        "The action plan provides a structured roadmap for intensified engagement in diverse fields, including trade."
+    )
     raw = f"{first}\nKazakhstan DPM/FM arrives in Islamabad\n{second}\n"
     _, body = clean_article(raw, "x.txt")
     assert body == f"{first}\n\n{second}"

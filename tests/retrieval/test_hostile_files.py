@@ -35,7 +35,9 @@ def test_bad_front_matter_and_a_failing_file_do_not_stop_the_ingest(service, see
     (seed_copy / "a_bad_date.md").write_text(
         "---\ntitle: Talks on rail\npublished: 2025-02-30\n---\nRail talks in Tashkent covered a new freight corridor.\n"
     )
-    (seed_copy / "b_deep.md").write_text("---\ntitle: " + "[" * 5000 + "\n---\nThe quokka census in Almaty found 12 animals.\n")
+    (seed_copy / "b_deep.md").write_text(
+        "---\ntitle: " + "[" * 5000 + "\n---\nThe quokka census in Almaty found 12 animals.\n"
+    )
     (seed_copy / "c_huge_int.md").write_text("---\ntitle: " + "1" * 5000 + "\n---\nA new visa desk opens in Lahore.\n")
     (seed_copy / "d_bomb.md").write_text(_bomb())
     bad_name = os.path.join(os.fsencode(seed_copy), b"e_bad\xffname.txt")
@@ -85,9 +87,7 @@ def test_an_alias_bomb_title_is_refused_without_expanding_it(tmp_path):
         print(round(time.perf_counter() - started, 2), len(doc.meta.title), doc.warnings)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     seconds, title_chars, warnings = result.stdout.split(" ", 2)
     assert float(seconds) < 1.0 and title_chars == "0" and "aliases" in warnings
@@ -121,7 +121,9 @@ def test_oversized_front_matter_is_ignored_with_a_warning(tmp_path):
 
 def test_one_nul_byte_does_not_make_an_article_binary(tmp_path):
     path = tmp_path / "article.txt"
-    path.write_bytes(("Talks in Islamabad\n\n" + GOOD + " Trade rose by a third.\x00 The next round is in May.\n").encode())
+    path.write_bytes(
+        ("Talks in Islamabad\n\n" + GOOD + " Trade rose by a third.\x00 The next round is in May.\n").encode()
+    )
     doc = load_document(path, tmp_path)
     assert "Gwadar" in doc.text and "next round is in May" in doc.text and "\x00" not in doc.text
     assert any("NUL" in w and "article.txt" in w for w in doc.warnings)

@@ -59,9 +59,7 @@ def test_bad_files_warn_by_name_and_the_rest_is_indexed(service, seed_copy):
     for name in ("empty.txt", "binary.txt", "missing.txt"):
         assert name in text
     assert all("\n" not in w for w in warnings)
-    assert {"000_69c16f647ae5ebe9.txt", "002_7fc1add390062dda.txt", "latin1.txt"} <= set(
-        service.store.ids_by_source()
-    )
+    assert {"000_69c16f647ae5ebe9.txt", "002_7fc1add390062dda.txt", "latin1.txt"} <= set(service.store.ids_by_source())
     assert report.files_skipped >= 2
 
 

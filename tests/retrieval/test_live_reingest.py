@@ -91,7 +91,9 @@ def live(tmp_path, seed_copy, embedder):
 
 
 def _finish(loop: AskLoop) -> None:
-    assert loop.failures == [], f"{len(loop.failures)} of {loop.answered + len(loop.failures)} failed: {loop.failures[:3]}"
+    assert loop.failures == [], (
+        f"{len(loop.failures)} of {loop.answered + len(loop.failures)} failed: {loop.failures[:3]}"
+    )
     assert loop.answered > 10
 
 

@@ -65,7 +65,11 @@ def test_markdown_front_matter_wins_and_markup_is_removed(tmp_path):
     doc = load_document(path, tmp_path)
     assert doc.meta.source_id == "news/plan.md"
     assert doc.meta.title == "Pakistan, Kazakhstan sign action plan"
-    assert (doc.meta.outlet, doc.meta.url, doc.meta.published) == ("Dawn", "https://www.dawn.example/news/1", "2025-09-11")
+    assert (doc.meta.outlet, doc.meta.url, doc.meta.published) == (
+        "Dawn",
+        "https://www.dawn.example/news/1",
+        "2025-09-11",
+    )
     assert doc.meta.dateline == "ISLAMABAD"
     assert doc.text == (
         "Pakistan and Kazakhstan signed an action plan on Tuesday.\n\n"
@@ -138,7 +142,16 @@ def test_html_main_text_is_kept_and_page_furniture_dropped(tmp_path):
         "including trade, energy and culture.",
         "The two sides also agreed to prepare for the visit of the Kazakh President to Pakistan in November 2025.",
     ]
-    for furniture in ("World news", "cookies", "Share", "Leave a Comment", "Great article", "Copyright", "Scroll", "DPM/FM"):
+    for furniture in (
+        "World news",
+        "cookies",
+        "Share",
+        "Leave a Comment",
+        "Great article",
+        "Copyright",
+        "Scroll",
+        "DPM/FM",
+    ):
         assert furniture not in doc.text
     assert doc.meta.title == "Pakistan and Kazakhstan sign action plan"
     assert (doc.meta.outlet, doc.meta.url, doc.meta.published) == (
@@ -154,7 +167,9 @@ def test_html_page_without_a_date_gets_none_invented(tmp_path):
 
 
 def test_html_page_with_only_navigation_is_bad(tmp_path):
-    path = _write(tmp_path / "nav.html", "<html><body><nav><a href='/'>Home</a> <a href='/x'>About us</a></nav></body></html>")
+    path = _write(
+        tmp_path / "nav.html", "<html><body><nav><a href='/'>Home</a> <a href='/x'>About us</a></nav></body></html>"
+    )
     _bad(path)
 
 
@@ -183,13 +198,17 @@ def test_binary_files(tmp_path):
 
 def test_latin1_and_cp1252_files_are_decoded_with_a_warning(tmp_path):
     latin = tmp_path / "latin1.txt"
-    latin.write_bytes("Caf\xe9 talks in Islamabad covered the r\xe9sum\xe9 of trade deals signed on Monday.".encode("latin-1"))
+    latin.write_bytes(
+        "Caf\xe9 talks in Islamabad covered the r\xe9sum\xe9 of trade deals signed on Monday.".encode("latin-1")
+    )
     doc = load_document(latin, tmp_path)
     assert doc.text == "Café talks in Islamabad covered the résumé of trade deals signed on Monday."
     assert len(doc.warnings) == 1 and "latin1.txt" in doc.warnings[0] and "decoded as cp1252" in doc.warnings[0]
 
     quotes = tmp_path / "quotes.txt"
-    quotes.write_bytes("Dar called it \u201ca new level\u201d of ties \u2013 the minister\u2019s words.".encode("cp1252"))
+    quotes.write_bytes(
+        "Dar called it \u201ca new level\u201d of ties \u2013 the minister\u2019s words.".encode("cp1252")
+    )
     assert load_document(quotes, tmp_path).text == "Dar called it “a new level” of ties – the minister’s words."
 
 

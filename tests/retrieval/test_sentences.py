@@ -39,7 +39,15 @@ CASES = {
     ),
     "quotes and brackets": (
         '"We will win." He smiled. (This is it.) Next one? Yes! “Is it over?” he asked. She nodded.',
-        ['"We will win."', "He smiled.", "(This is it.)", "Next one?", "Yes!", "“Is it over?” he asked.", "She nodded."],
+        [
+            '"We will win."',
+            "He smiled.",
+            "(This is it.)",
+            "Next one?",
+            "Yes!",
+            "“Is it over?” he asked.",
+            "She nodded.",
+        ],
     ),
     "curly quote before the period": (
         "They sought “a new level of dynamism”. The visit followed.",

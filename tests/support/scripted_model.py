@@ -33,7 +33,7 @@ class ScriptedModel(ChatModel):
         self._steps: list[Step] = []
         self._lock = threading.Lock()
 
-    def then(self, *steps: Step) -> "ScriptedModel":
+    def then(self, *steps: Step) -> ScriptedModel:
         """Queue replies; the last one keeps answering once the others are used."""
         with self._lock:
             self._steps.extend(steps)

@@ -54,8 +54,16 @@ class SlackSender:
         self.path = server.events_path
         self.fake = fake
 
-    def post(self, body: str, content_type: str, *, headers: dict | None = None, signed: bool = True,
-             secret: str = SIGNING_SECRET, timestamp: int | None = None) -> Reply:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers: dict | None = None,
+        signed: bool = True,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+    ) -> Reply:
         all_headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
         if signed:
             all_headers.update(sign(body, secret=secret, timestamp=timestamp))
@@ -89,8 +97,9 @@ class SlackSender:
             headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
         return self.post(json.dumps(payload), "application/json", headers=headers, **kw)
 
-    def mention(self, text: str, *, channel: str = "C0GENERAL", user: str = "U0ASKER",
-                thread_ts: str | None = None, **kw) -> tuple[Reply, str]:
+    def mention(
+        self, text: str, *, channel: str = "C0GENERAL", user: str = "U0ASKER", thread_ts: str | None = None, **kw
+    ) -> tuple[Reply, str]:
         """@briefbot text in a channel; returns the reply and the message's ts (seeded in the fake)."""
         full = f"<@{BOT_USER_ID}> {text}"
         ts = self.fake.add_message(channel, full, user=user, thread_ts=thread_ts)
@@ -104,8 +113,17 @@ class SlackSender:
         event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel}
         return self.event(event, **kw), ts
 
-    def command(self, text: str, *, command: str = "/ask", channel: str = "C0GENERAL", user: str = "U0ASKER",
-                trigger_id: str | None = None, response_key: str | None = None, **kw) -> Reply:
+    def command(
+        self,
+        text: str,
+        *,
+        command: str = "/ask",
+        channel: str = "C0GENERAL",
+        user: str = "U0ASKER",
+        trigger_id: str | None = None,
+        response_key: str | None = None,
+        **kw,
+    ) -> Reply:
         n = next(_ids)
         form = {
             "token": "legacy-verification-token",
@@ -124,8 +142,16 @@ class SlackSender:
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
-    def click(self, action_id: str, value: str, *, channel: str = "C0GENERAL", user: str = "U0VOTER",
-              message_ts: str = "1700000001.000100", **kw) -> Reply:
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        channel: str = "C0GENERAL",
+        user: str = "U0VOTER",
+        message_ts: str = "1700000001.000100",
+        **kw,
+    ) -> Reply:
         n = next(_ids)
         payload = {
             "type": "block_actions",
@@ -138,9 +164,14 @@ class SlackSender:
             "channel": {"id": channel, "name": "general"},
             "message": {"type": "message", "ts": message_ts, "bot_id": "BBRIEFBOT", "text": "answer"},
             "response_url": self.fake.response_url(f"act{n}"),
-            "actions": [{"action_id": action_id, "block_id": f"feedback:{value}", "value": value, "type": "button",
-                         "action_ts": f"{time.time():.6f}"}],
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": f"feedback:{value}",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
-
-
