@@ -155,6 +155,27 @@ def burst(port: int, fake: FakeSlack, n: int) -> tuple[list[float], list[str]]:
     return asyncio.run(everything()), failed
 
 
+class PeakSampler:
+    """The highest value `read()` gives, sampled every 0.1 s from a thread of its own."""
+
+    def __init__(self, read) -> None:
+        self.read, self.value = read, read()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.value = max(self.value, self.read())
+
+    def start(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 def bot_threads() -> int:
     """Threads of the bot: not the bench's own, nor the fake Slack's (one per request it serves)."""
     return sum(1 for t in threading.enumerate() if not t.name.startswith("bench-") and "process_request" not in t.name)
@@ -229,15 +250,7 @@ def process_mode(args, n: int) -> int:
                 if args.slow_clients
                 else None
             )
-            peak = [threads_before]
-            sampling = threading.Event()
-
-            def sample() -> None:
-                while not sampling.wait(0.1):
-                    peak[0] = max(peak[0], serve_threads(bot.pid))
-
-            sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
-            sampler.start()
+            peak = PeakSampler(lambda: serve_threads(bot.pid)).start()
             if slow:
                 time.sleep(min(args.drip_seconds, 12.0))
             started = time.perf_counter()
@@ -250,8 +263,7 @@ def process_mode(args, n: int) -> int:
 
             answered = bool(fake.wait_for(settled, timeout=600))
             all_done = time.perf_counter() - started
-            sampling.set()
-            sampler.join(5)
+            peak.stop()
             cut = slow.cut if slow else 0
             if slow:
                 slow.stop()
@@ -260,7 +272,7 @@ def process_mode(args, n: int) -> int:
             bot.wait(60)
         updates = len(fake.calls("chat.update")) - 1  # the warm-up's answer is not counted
         busy = sum(1 for c in fake.calls() if "is busy" in str(c.params.get("text", "")))
-    return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak[0])
+    return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak.value)
 
 
 def main() -> int:
@@ -308,15 +320,7 @@ def main() -> int:
             if args.slow_clients
             else None
         )
-        peak = [threads_before]
-        sampling = threading.Event()
-
-        def sample() -> None:
-            while not sampling.wait(0.1):
-                peak[0] = max(peak[0], bot_threads())
-
-        sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
-        sampler.start()
+        peak = PeakSampler(bot_threads).start()
         if slow:
             time.sleep(min(args.drip_seconds, 12.0))  # the slow clients settle in (and get cut off once)
 
@@ -346,14 +350,13 @@ def main() -> int:
         all_done = time.perf_counter() - started
         updates = len(fake.calls("chat.update"))
         busy = sum(1 for c in fake.calls() if "is busy" in str(c.params.get("text", "")))
-        sampling.set()
-        sampler.join(5)
+        peak.stop()
         cut = slow.cut if slow else 0
         if slow:
             slow.stop()
         server.stop()
         answerer.shutdown(timeout=10)
-    return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak[0])
+    return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak.value)
 
 
 def report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, threads_peak) -> int:

@@ -172,18 +172,7 @@ class ChannelTarget:
     def finish(self, answer: Answer) -> None:
         pages, file_text = plan(answer, asked_by=self.asked_by, show_question=self.show_question)
         first, rest = pages[0], pages[1:]
-        metadata = answer_metadata(answer)
-        if self.ts:
-            self.client.chat_update(
-                channel=self.channel,
-                ts=self.ts,
-                text=first.text,
-                blocks=first.blocks,
-                metadata=metadata,
-                link_names=False,
-            )
-        else:
-            self.ts = self.post(first, thread_ts=self.thread_ts, metadata=metadata)["ts"]
+        self.show(first, answer_metadata(answer))
         follow_thread = self.thread_ts or (self.ts if self.show_question else None)
         for page in rest:
             self.post(page, thread_ts=follow_thread)
@@ -233,6 +222,13 @@ class ChannelTarget:
         if not self.ts:
             return
         try:
+            self.show(message, metadata)
+        except SlackApiError as exc:
+            log.warning("could not correct the message's note: %s", exc.response.get("error"))
+
+    def show(self, message: Message, metadata: dict) -> None:
+        """The placeholder replaced by `message` (chat.update), or, without one, `message` posted."""
+        if self.ts:
             self.client.chat_update(
                 channel=self.channel,
                 ts=self.ts,
@@ -241,8 +237,8 @@ class ChannelTarget:
                 metadata=metadata,
                 link_names=False,
             )
-        except SlackApiError as exc:
-            log.warning("could not correct the message's note: %s", exc.response.get("error"))
+        else:
+            self.ts = self.post(message, thread_ts=self.thread_ts, metadata=metadata)["ts"]
 
     def _ephemeral(self, message: Message) -> None:
         self.client.chat_postEphemeral(
@@ -429,18 +425,7 @@ class BriefTarget:
         filename = render.brief_filename(brief)
         note = None if brief.empty else BRIEF_FILE_NOTE.format(filename=filename)
         message = render.render_brief(brief, asked_by=self.user, file_note=note)
-        metadata = brief_metadata(brief)
-        if slash.ts:
-            self.client.chat_update(
-                channel=self.channel,
-                ts=slash.ts,
-                text=message.text,
-                blocks=message.blocks,
-                metadata=metadata,
-                link_names=False,
-            )
-        else:
-            slash.ts = slash.post(message, thread_ts=slash.thread_ts, metadata=metadata)["ts"]
+        slash.show(message, brief_metadata(brief))
         if not brief.empty:
             self._upload_brief(brief, filename)
 
