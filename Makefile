@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 check: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not server" $(ARGS)
+	BRIEFBOT_TEST_MODEL_CACHE=.briefbot/test-model-cache $(BIN)/python -m pytest -m "not slow and not server" -n 3 $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py

@@ -24,14 +24,27 @@ def _clean_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def _model_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
+    """The run's model cache; with pytest-xdist (`make check`), one folder for all the workers.
+    BRIEFBOT_TEST_MODEL_CACHE keeps it between runs (`make check` does: the ONNX export, made from
+    the checked weights, is then made once, not on every run)."""
+    kept = os.environ.get("BRIEFBOT_TEST_MODEL_CACHE")
+    base = tmp_path_factory.getbasetemp()
+    cache = Path(kept) if kept else (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "model-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
 
 
 @pytest.fixture(scope="session")
 def embedder(_model_cache):
+    import fcntl
+
     from retrieval.embedder import MiniLMEmbedder
 
-    return MiniLMEmbedder(cache_dir=_model_cache)
+    embedder = MiniLMEmbedder(cache_dir=_model_cache)
+    with open(_model_cache.parent / "model-cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker exports the ONNX model, the others then load it
+        embedder.embed(["warm up"])
+    return embedder
 
 
 @pytest.fixture(scope="session")

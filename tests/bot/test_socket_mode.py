@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import threading
 
+import pytest
+
 from bot.render import all_text
 from bot.serve import serve
 from tests.bot.conftest import bot_settings
@@ -13,6 +15,7 @@ from tests.bot.test_http_app import final_answer
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID
 
 
+@pytest.mark.slow
 def test_socket_mode_answers_a_mention_and_a_slash_command(tmp_path, fake_slack, bot_service):
     settings = bot_settings(tmp_path, fake_slack, slack_app_token=fake_slack.app_token, slack_signing_secret=None)
     ready, stop, result, out = [], threading.Event(), [], io.StringIO()

@@ -149,6 +149,7 @@ def test_a_file_from_someone_who_is_not_an_admin_is_not_downloaded(source_bot):
     assert source_bot.service.store.count() == 0
 
 
+@pytest.mark.slow
 def test_a_slow_source_never_holds_up_an_answer(source_bot, site):
     fake, slack = source_bot.fake, source_bot.slack
     site.page("/slow", content.RAIL_ARTICLE, delay=4)

@@ -99,6 +99,7 @@ def test_a_hanging_endpoint_gives_the_offline_answer_within_the_budget(llm_servi
     assert answer.mode == "offline" and answer.sentences and "unavailable (no answer within" in answer.note
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(60)
 def test_a_trickling_reply_is_cut_off_at_the_budget_and_the_connection_dropped(llm_service, fake_openai):
     """Headers at once, then one byte every 1.5 s: every read is within the attempt timeout, so
