@@ -79,7 +79,7 @@ def main() -> int:
         settings = Settings(_env_file=None, data_dir=tmp / "data", sources_dir=sources)
         service = build_service(settings, embedder=embedder, ingest_if_empty=False)
         t = time.perf_counter()
-        report = service.ingestor.ingest([sources], progress=False)
+        report = service.ingest([sources], progress=False)
         ingest_bot = time.perf_counter() - t
         baseline = NaiveBaseline(service.store.client, embedder)
         t = time.perf_counter()

@@ -52,7 +52,7 @@ def main() -> int:
         settings = Settings(_env_file=None, data_dir=Path(tmp) / "data", sources_dir=corpus)
         service = build_service(settings, ingest_if_empty=False)
         warm_up(service.retriever.embedder)  # model load is not ingest time
-        report = service.ingestor.ingest([corpus], progress=False)
+        report = service.ingest([corpus], progress=False)
         rate = report.chunks_added / report.seconds
         rng = random.Random(3)
         questions = [

@@ -62,7 +62,7 @@ def worker_ingest(sources: Path, store: Path) -> dict:
     service = _service(store)
     warm_up(service.ingestor.embedder)  # model load is nobody's ingest time
     cpu, wall = time.process_time(), time.perf_counter()
-    report = service.ingestor.ingest([sources], progress=False)
+    report = service.ingest([sources], progress=False)
     return {
         "articles": report.files_seen, "chunks": report.chunks_total,
         "ingest_cpu_s": time.process_time() - cpu, "ingest_wall_s": time.perf_counter() - wall,
@@ -93,7 +93,7 @@ def worker_answer(store: Path, questions_path: Path) -> dict:
             service.ask(q["question"])
             latencies.append((time.perf_counter() - t) * 1000)
             if n == 0 and q["expect_sources"]:
-                top = service.retriever.search(q["question"], k=1)
+                top = service.search(q["question"], k=1)
                 scored += 1
                 hits += bool(top) and top[0].meta.source_id in q["expect_sources"]
     return {

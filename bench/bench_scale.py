@@ -50,7 +50,7 @@ def measure(settings: Settings, corpus: Path, embedder, questions: list[str], ra
     service = build_service(settings, embedder=embedder, ingest_if_empty=False)
     if random_vectors:
         service.ingestor.embedder = RandomVectors(embedder)
-    report = service.ingestor.ingest([corpus], progress=True)
+    report = service.ingest([corpus], progress=True)
     service = build_service(settings, embedder=embedder, ingest_if_empty=False)  # a fresh reader
     service.ask(questions[0])  # warm
     ask_ms, bare_ms = [], []

@@ -91,7 +91,7 @@ def test_source_add_by_someone_else_is_politely_refused_and_nothing_is_fetched(s
     assert reply.status == 200 and reply.json()["text"] == NOT_ADMIN.replace("'", "'")
     source_bot.bot.sources.wait_idle()
     source_bot.idle()
-    assert site.requests() == [] and source_bot.service.store.count() == 0
+    assert site.requests() == [] and source_bot.service.count() == 0
     assert not fake.calls("chat.postMessage")
 
 
@@ -102,7 +102,7 @@ def test_a_refused_link_is_told_to_the_admin_only(source_bot, site):
     sent = fake.wait_for(lambda s: [c for c in s.calls("response_url") if c.params["key"] == "refused"])[0].params
     assert sent["response_type"] == "ephemeral"
     assert "Could not add this source" in sent["text"] and "login wall" in sent["text"]
-    assert source_bot.service.store.count() == 0 and not fake.calls("chat.postMessage")
+    assert source_bot.service.count() == 0 and not fake.calls("chat.postMessage")
 
 
 def test_a_pdf_shared_in_a_dm_is_downloaded_ingested_and_answers_cite_its_page(source_bot):
@@ -136,7 +136,7 @@ def test_a_scanned_pdf_gets_the_reason_in_the_thread_and_nothing_is_stored(sourc
     ts, _ = share(slack, fake, "scan.pdf", documents.scanned_pdf())
     text = posted(fake, "D0ADMIN", thread_ts=ts)["text"]
     assert "Could not add this source" in text and "no text layer" in text and "OCR" in text
-    assert source_bot.service.store.count() == 0
+    assert source_bot.service.count() == 0
 
 
 def test_a_file_from_someone_who_is_not_an_admin_is_not_downloaded(source_bot):
@@ -146,7 +146,7 @@ def test_a_file_from_someone_who_is_not_an_admin_is_not_downloaded(source_bot):
     assert notice["user"] == "U0NOTADMIN" and "only briefbot's source admins" in notice["text"]
     source_bot.bot.sources.wait_idle()
     assert not fake.calls("files.info") and not fake.calls("download")
-    assert source_bot.service.store.count() == 0
+    assert source_bot.service.count() == 0
 
 
 @pytest.mark.slow
@@ -187,4 +187,4 @@ def test_a_source_added_where_two_restricted_sets_are_read_is_refused_and_nothin
     reply = source_bot.slack.command(f"add {site.url('/article')}", command="/source", user=ADMIN, channel="C0SECRET")
     assert reply.status == 200 and "several restricted source sets" in reply.json()["text"]
     source_bot.bot.sources.wait_idle()
-    assert site.requests() == [] and source_bot.service.store.count() == 0
+    assert site.requests() == [] and source_bot.service.count() == 0

@@ -16,7 +16,7 @@ def brief(seed_service):
 
 @pytest.fixture(scope="module")
 def chunks(seed_service):
-    return {p.chunk_id: p for p in seed_service.store.all_passages()}
+    return {p.chunk_id: p for p in seed_service.passages()}
 
 
 def _items(brief):

@@ -34,7 +34,7 @@ def test_dev_question(seed_service, q):
 
 def test_citations_point_at_the_quoted_text(seed_service):
     answer = seed_service.ask("What was agreed on connectivity?")
-    passages = {p.chunk_id: p for p in seed_service.store.all_passages()}
+    passages = {p.chunk_id: p for p in seed_service.passages()}
     for sentence in answer.sentences:
         for c in sentence.citations:
             chunk = passages[c.chunk_id]

@@ -190,7 +190,7 @@ def test_dev_set_summary(seed_service):
 
 def test_citation_check_catches_bad_citations(seed_service):
     answer = seed_service.ask("Who signed the action plan?")
-    chunks = {p.chunk_id: p for p in seed_service.store.all_passages()}
+    chunks = {p.chunk_id: p for p in seed_service.passages()}
     assert check_citations(answer, chunks).problems == []
     first = answer.sentences[0].citations[0]
     cases = {

@@ -37,7 +37,7 @@ INVENTED = [
 
 
 def _cited(seed_service, question: str, phrase: str) -> tuple[list, int]:
-    passages = seed_service.retriever.search(question, k=8)
+    passages = seed_service.search(question, k=8)
     n = next((i for i, p in enumerate(passages, start=1) if phrase in p.text.lower()), None)
     assert n is not None, f"no retrieved chunk for {question!r} contains {phrase!r}"
     return passages, n
@@ -96,7 +96,7 @@ def test_markers_after_the_full_stop_belong_to_the_sentence_before():
 
 
 def test_a_sentence_without_a_citation_is_not_kept(seed_service, guard):
-    passages = seed_service.retriever.search("Who signed the action plan?", k=8)
+    passages = seed_service.search("Who signed the action plan?", k=8)
     [checked] = guard.check("Ishaq Dar and Murat Nurtleu signed the action plan.", passages)
     assert not checked.passed and checked.reason == "no valid citation"
 

@@ -22,7 +22,7 @@ def test_ingest_ask_and_brief_through_the_server(chroma, tmp_path, seed_copy, em
     settings = make_settings(tmp_path / "data", seed_copy, chroma_host=host, chroma_port=port)
     service = build_service(settings, embedder=embedder)  # ingests on first use, over HTTP
     assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded on local disk
-    first = service.store.count()
+    first = service.count()
     assert first > 0
 
     answer = service.ask("Who signed the action plan?")

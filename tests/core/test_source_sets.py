@@ -151,14 +151,14 @@ def test_set_given_at_ingest_moves_an_unchanged_file_and_a_bad_set_folder_is_ref
     (sources / "set-Bad Name").mkdir()
     (sources / "set-Bad Name" / "note.txt").write_text("A note on rail freight tariffs between the two capitals.\n")
     service = build_service(make_settings(tmp_path / "data", sources), embedder=embedder, ingest_if_empty=False)
-    report = service.ingestor.ingest([sources])
+    report = service.ingest([sources])
     assert report.files_failed == 1 and any("set-Bad Name" in w and "no valid set" in w for w in report.warnings)
     assert "set-Bad Name/note.txt" not in {s.meta.source_id for s in service.sources()}
 
     # the same files again with --set: nothing to embed, their chunks move to that set
     shutil.rmtree(sources / "set-Bad Name")
-    moved = service.ingestor.ingest([sources], source_set="internal")
-    assert (moved.chunks_added, moved.chunks_removed) == (0, 0) and moved.chunks_relabelled == service.store.count()
+    moved = service.ingest([sources], source_set="internal")
+    assert (moved.chunks_added, moved.chunks_removed) == (0, 0) and moved.chunks_relabelled == service.count()
     assert {s.meta.source_set for s in service.sources()} == {"internal"}
     assert "Kestrelwind" in service.ask(SWAP, sets={"internal"}).text
     assert service.ask(SWAP, sets=BOTH).refused
@@ -179,8 +179,8 @@ def test_chunks_stored_before_sets_existed_count_as_public_until_an_ingest_label
     question = "Who signed the action plan?"
     assert "Nurtleu" in service.ask(question, sets=PUBLIC).text
     with service.retriever.scope(PUBLIC):
-        found = service.retriever.search(question, k=30)
-        swap = service.retriever.search(SWAP, k=30)
+        found = service.search(question, k=30)
+        swap = service.search(SWAP, k=30)
     dense = store.query(embedder.embed([question])[0], 30)
     public_dense = {p.chunk_id for p in dense if p.meta.source_id != CABLE}
     assert public_dense and public_dense <= {p.chunk_id for p in found}  # the dense search found them too
@@ -189,7 +189,7 @@ def test_chunks_stored_before_sets_existed_count_as_public_until_an_ingest_label
     assert "Kestrelwind" in service.ask(SWAP, sets=BOTH).text
 
     (sources / "new.txt").write_text("Officials said a visa desk will open in Lahore next week.\n")
-    report = service.ingestor.ingest([sources / "new.txt"])  # any ingest labels the old chunks
+    report = service.ingest([sources / "new.txt"])  # any ingest labels the old chunks
     assert report.chunks_relabelled == len(old)
     labels = {sid: set(by_set) for sid, by_set in store.ids_by_source_and_set().items()}
     assert labels.pop(CABLE) == {"cables"} and set().union(*labels.values()) == {"public"}

@@ -45,7 +45,7 @@ def test_pdf_and_word_files_in_a_folder_are_ingested_beside_text(tmp_path, intak
     (folder / "statement.pdf").write_bytes(content.statement_pdf())
     (folder / "note.docx").write_bytes(content.note_docx())
     (folder / "scan.pdf").write_bytes(documents.scanned_pdf())
-    report = intaking.service.ingestor.ingest([folder], progress=False)
+    report = intaking.service.ingest([folder], progress=False)
     assert report.files_indexed == 2 and report.files_failed == 1
     assert any("scan.pdf: is a PDF with no text layer" in w and "OCR" in w for w in report.warnings)
     rows = {r.meta.source_id: r for r in intaking.service.sources()}
@@ -71,7 +71,7 @@ def test_a_word_link_is_ingested_and_cited_by_its_link(site, intaking):
 def test_a_scanned_pdf_without_text_is_refused_with_what_to_do_and_nothing_is_stored(site, intaking):
     with pytest.raises(SourceNotAdded, match=r"no text layer \(2 pages of images: a scan\?\); run OCR"):
         intaking.intake.add_link(site.url("/scan.pdf"))
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0
 
 
 def test_a_damaged_pdf_or_docx_is_refused_and_nothing_is_stored(intaking):
@@ -82,7 +82,7 @@ def test_a_damaged_pdf_or_docx_is_refused_and_nothing_is_stored(intaking):
         intaking.intake.add_file(b"PK\x03\x04 not really a zip", "broken.docx", source_id="slack://file/F2")
     with pytest.raises(SourceNotAdded, match="not 'xlsx' files"):
         intaking.intake.add_file(b"data", "sheet.xlsx", source_id="slack://file/F3")
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0
     assert stored(intaking.service, "slack://file/F1") == 0
 
 
@@ -126,4 +126,4 @@ def test_a_source_whose_write_stops_half_way_leaves_no_chunks(intaking):
     doc = document_from_bytes(text.encode(), "text", source_id="https://example.org/long", label="long")
     with pytest.raises(MemoryError):
         ingestor.ingest_documents([SourceDocument.loaded(doc)])
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0

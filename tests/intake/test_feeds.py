@@ -61,7 +61,7 @@ def test_a_page_that_is_not_a_feed_is_refused(site, intaking):
     site.add("/broken.xml", "<rss><channel><title>x</title>", "application/rss+xml")
     with pytest.raises(SourceNotAdded, match="not an RSS or Atom feed"):
         intaking.intake.ingest_feed(site.url("/broken.xml"))
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0
 
 
 def test_an_item_that_fails_is_tried_again_on_the_next_poll(site, intaking):

@@ -52,7 +52,7 @@ def test_a_50_mb_response_is_refused_without_reading_it_all_and_nothing_is_store
     with pytest.raises(SourceNotAdded, match=r"over the 20.0 MB limit"):
         intaking.intake.add_link(site.url("/huge"))
     assert site.streamed < 30_000_000  # stopped soon after the cap, not at 50 MB
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0
 
 
 def test_a_declared_size_over_the_cap_is_refused_before_reading(site):
@@ -66,7 +66,7 @@ def test_a_declared_size_over_the_cap_is_refused_before_reading(site):
 def test_a_login_wall_is_refused_with_the_reason_and_nothing_is_stored(site, intaking):
     with pytest.raises(SourceNotAdded, match="login wall"):
         intaking.intake.add_link(site.url("/login"))
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0
 
 
 def test_a_page_that_is_not_an_article_is_refused(site, intaking):
@@ -80,7 +80,7 @@ def test_a_page_that_is_not_an_article_is_refused(site, intaking):
     site.add("/gone", "", "text/html", status=404)
     with pytest.raises(SourceNotAdded, match="HTTP 404"):
         intaking.intake.add_link(site.url("/gone"))
-    assert intaking.service.store.count() == 0
+    assert intaking.service.count() == 0
 
 
 def test_a_link_that_fails_later_keeps_the_chunks_it_had(site, intaking):
@@ -129,8 +129,8 @@ def test_prune_of_a_folder_keeps_links_and_feed_items(site, intaking, tmp_path):
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "note.txt").write_text("The visa desk in Lahore opens next week, officials said on Monday.\n")
-    intaking.service.ingestor.ingest([folder], prune=True, progress=False)
+    intaking.service.ingest([folder], prune=True, progress=False)
     (folder / "note.txt").unlink()
-    report = intaking.service.ingestor.ingest([folder], prune=True, progress=False)
+    report = intaking.service.ingest([folder], prune=True, progress=False)
     assert report.chunks_removed == 1  # the file that went, not the link
     assert stored(intaking.service, url) == chunks

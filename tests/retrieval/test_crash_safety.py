@@ -66,12 +66,12 @@ def test_kill_minus_nine_mid_ingest_then_rerun_gives_clean_counts(tmp_path, embe
 
     # the store reopens, and a re-run repairs whatever the kill left half-done
     service = build_service(make_settings(data, corpus), embedder=embedder, ingest_if_empty=False)
-    partial = service.store.count()
+    partial = service.count()
     assert 0 < partial < len(want)
-    report = service.ingestor.ingest([corpus])
+    report = service.ingest([corpus])
     got = {cid for ids in service.store.ids_by_source().values() for cid in ids}
     assert got == want
-    assert report.chunks_total == len(want) == service.store.count()
+    assert report.chunks_total == len(want) == service.count()
     assert service.ask("Which agreements on trade are to be finalised?").sources
 
 
@@ -174,7 +174,7 @@ def test_kills_at_every_stage_then_a_rerun_gives_exactly_the_clean_chunk_set(tmp
     assert {"start-up", "first batch", "after a write"} <= set(stages), stages
     assert counts[-1] < len(want), "the kills left nothing for the re-run to do"
     service = build_service(make_settings(data, corpus), embedder=embedder, ingest_if_empty=False)
-    service.ingestor.ingest([corpus])
+    service.ingest([corpus])
     got = {cid for ids in service.store.ids_by_source().values() for cid in ids}
     assert got == want, f"missing {len(want - got)}, extra {len(got - want)} after kills at {stages}, counts {counts}"
-    assert service.store.count() == len(want)
+    assert service.count() == len(want)

@@ -46,7 +46,7 @@ def test_bad_front_matter_and_a_failing_file_do_not_stop_the_ingest(service, see
     (seed_copy / "z_last.txt").write_text(GOOD + "\n")
 
     warnings: list[str] = []
-    report = service.ingestor.ingest([seed_copy], warn=warnings.append)
+    report = service.ingest([seed_copy], warn=warnings.append)
 
     indexed = set(service.store.ids_by_source())
     assert {"000_69c16f647ae5ebe9.txt", "002_7fc1add390062dda.txt", "z_last.txt"} <= indexed
@@ -134,14 +134,14 @@ def test_one_nul_byte_does_not_make_an_article_binary(tmp_path):
 
 
 def test_an_emptied_article_loses_its_chunks_on_the_next_ingest(service, seed_copy):
-    service.ingestor.ingest([seed_copy])
+    service.ingest([seed_copy])
     emptied, boilerplate = "000_69c16f647ae5ebe9.txt", "002_7fc1add390062dda.txt"
     assert {emptied, boilerplate} <= set(service.store.ids_by_source())
     (seed_copy / emptied).write_text("")
     (seed_copy / boilerplate).write_text("Leave a Comment\n\nScroll to Top\n\nShare on Facebook\n")
     warnings: list[str] = []
-    report = service.ingestor.ingest([seed_copy], warn=warnings.append)  # no --prune: the files are there
-    assert service.store.count() == 0 and report.chunks_removed > 0
+    report = service.ingest([seed_copy], warn=warnings.append)  # no --prune: the files are there
+    assert service.count() == 0 and report.chunks_removed > 0
     assert report.files_failed == 0 and report.files_skipped == 2
     assert any(emptied in w and "removed" in w for w in warnings)
     assert any(boilerplate in w and "removed" in w for w in warnings)
@@ -155,9 +155,9 @@ def test_a_symlink_out_of_the_sources_folder_is_not_followed(service, seed_copy,
     (seed_copy / "leak.txt").symlink_to(outside / "secret.txt")
     (seed_copy / "alias.txt").symlink_to(seed_copy / "000_69c16f647ae5ebe9.txt")  # inside: followed
     warnings: list[str] = []
-    report = service.ingestor.ingest([seed_copy], warn=warnings.append)
+    report = service.ingest([seed_copy], warn=warnings.append)
     indexed = set(service.store.ids_by_source())
     assert "leak.txt" not in indexed and "alias.txt" in indexed
     assert report.files_failed == 0
     assert any("leak.txt" in w and "symbolic link" in w and "not followed" in w for w in warnings)
-    assert "launch codes" not in " ".join(p.text for p in service.store.all_passages())
+    assert "launch codes" not in " ".join(p.text for p in service.passages())

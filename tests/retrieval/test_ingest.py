@@ -21,29 +21,29 @@ def _ids(service) -> set[str]:
 
 
 def test_reingest_changes_nothing(service, seed_copy):
-    first = service.ingestor.ingest([seed_copy])
+    first = service.ingest([seed_copy])
     assert first.files_indexed == 2 and first.chunks_added == first.chunks_total > 0
     before = _ids(service)
-    again = service.ingestor.ingest([seed_copy])
+    again = service.ingest([seed_copy])
     assert (again.chunks_added, again.chunks_removed, again.files_unchanged) == (0, 0, 2)
     assert _ids(service) == before
 
 
 def test_edited_file_replaces_its_chunks_and_prune_drops_gone_files(service, seed_copy):
-    service.ingestor.ingest([seed_copy])
+    service.ingest([seed_copy])
     target = seed_copy / "002_7fc1add390062dda.txt"
     old = service.store.ids_by_source()["002_7fc1add390062dda.txt"]
     target.write_text(target.read_text() + "\n\nThe two sides also agreed to open a direct cargo flight.\n")
-    report = service.ingestor.ingest([seed_copy])
+    report = service.ingest([seed_copy])
     new = service.store.ids_by_source()["002_7fc1add390062dda.txt"]
     assert report.files_indexed == 1 and report.chunks_removed >= 1
     assert new != old and len(new) >= len(old)
     assert service.ask("Is there a direct cargo flight?").sources
 
     (seed_copy / "000_69c16f647ae5ebe9.txt").unlink()
-    kept = service.ingestor.ingest([seed_copy])  # without --prune, chunks of gone files stay
+    kept = service.ingest([seed_copy])  # without --prune, chunks of gone files stay
     assert "000_69c16f647ae5ebe9.txt" in service.store.ids_by_source() and kept.chunks_removed == 0
-    service.ingestor.ingest([seed_copy], prune=True)
+    service.ingest([seed_copy], prune=True)
     assert set(service.store.ids_by_source()) == {"002_7fc1add390062dda.txt"}
 
 
@@ -54,7 +54,7 @@ def test_bad_files_warn_by_name_and_the_rest_is_indexed(service, seed_copy):
         "Caf\xe9 talks in Islamabad covered the r\xe9sum\xe9 of trade deals signed on Monday.".encode("latin-1")
     )
     warnings: list[str] = []
-    report = service.ingestor.ingest([seed_copy, seed_copy / "missing.txt"], warn=warnings.append)
+    report = service.ingest([seed_copy, seed_copy / "missing.txt"], warn=warnings.append)
     text = "\n".join(warnings)
     for name in ("empty.txt", "binary.txt", "missing.txt"):
         assert name in text
@@ -66,7 +66,7 @@ def test_bad_files_warn_by_name_and_the_rest_is_indexed(service, seed_copy):
 def test_second_writer_is_refused_at_once(service, seed_copy):
     with write_lock(service.ingestor.lock_path):
         with pytest.raises(StoreBusy, match="Another ingest"):
-            service.ingestor.ingest([seed_copy])
+            service.ingest([seed_copy])
 
 
 def test_store_built_with_another_model_asks_for_reingest(tmp_path):
@@ -96,7 +96,7 @@ def test_batches_larger_than_the_clients_limit_are_split(tmp_path):
 
 
 def test_questions_are_answered_while_an_ingest_holds_the_lock(service, seed_copy):
-    service.ingestor.ingest([seed_copy])
+    service.ingest([seed_copy])
     with write_lock(service.ingestor.lock_path):
         assert service.ask("Who signed the action plan?").sources
 
@@ -108,7 +108,7 @@ def test_an_edit_embeds_only_the_sentences_it_changed(service, seed_copy, embedd
 
     from retrieval.embedder import chunk_vector
 
-    first = service.ingestor.ingest([seed_copy])
+    first = service.ingest([seed_copy])
     assert first.sentences_embedded > 20 and first.sentences_reused == 0
     name = "002_7fc1add390062dda.txt"
     target = seed_copy / name
@@ -118,7 +118,7 @@ def test_an_edit_embeds_only_the_sentences_it_changed(service, seed_copy, embedd
     lines[body] = f"{new_sentence} {lines[body]}"
     target.write_text("\n".join(lines))
 
-    report = service.ingestor.ingest([seed_copy])
+    report = service.ingest([seed_copy])
     assert report.files_indexed == 1 and report.chunks_removed >= 1
     assert report.chunks_added >= 1
     assert report.sentences_embedded == 1  # the new sentence; its chunk's other sentences are reused
@@ -144,7 +144,7 @@ def test_the_vector_index_is_saved_often_so_a_new_process_opens_it_fast(tmp_path
                                     configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)  # fmt: skip
     assert client.get_collection("briefbot").configuration["hnsw"]["sync_threshold"] == 1000  # Chroma's default
     service = build_service(make_settings(tmp_path / "data", seed_copy), embedder=embedder)
-    assert service.store.count() > 0
+    assert service.count() > 0
     assert client.get_collection("briefbot").configuration["hnsw"]["sync_threshold"] == HNSW_SYNC_THRESHOLD
     fresh = ChunkStore(embedded_client(tmp_path / "other"), "briefbot", embedder.name)
     assert fresh.client.get_collection("briefbot").configuration["hnsw"]["sync_threshold"] == HNSW_SYNC_THRESHOLD

@@ -93,7 +93,7 @@ def test_a_missing_or_damaged_index_is_rebuilt_and_written_again(tmp_path, seed_
 
 def test_an_index_over_a_subset_of_passages_searches_only_those(seed_service):
     """Built from any list of passages (e.g. one source set's), and saved/loaded the same."""
-    passages = [p for p in seed_service.store.all_passages() if p.meta.source_id == EDITED]
+    passages = [p for p in seed_service.passages() if p.meta.source_id == EDITED]
     index = LexicalIndex(passages)
     assert index.n_docs == len(passages) > 0
     assert {index.passages[i].meta.source_id for i, _ in index.top(index.scores("action plan signed"), 5)} == {EDITED}
@@ -106,7 +106,7 @@ def test_old_generations_are_pruned(tmp_path, seed_copy, embedder):
     target = seed_copy / EDITED
     for n in range(3):
         target.write_text(target.read_text() + f"\n\nEdit number {n} added a sentence about falcons.\n")
-        service.ingestor.ingest([seed_copy])
+        service.ingest([seed_copy])
     folders = [f.parent for f in (tmp_path / "data" / "lexical").rglob("format.json")]
     assert len(folders) == 2  # the current generation and the one before it
 
