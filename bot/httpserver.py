@@ -232,7 +232,7 @@ class SlackHTTPServer:
     """uvicorn serving `SlackASGI(app)` on host:port (port 0: any free one), in a thread."""
 
     def __init__(
-        self, app: App, host: str = "127.0.0.1", port: int = 3000, path: str = EVENTS_PATH, *,
+        self, app: App, host: str, port: int, path: str = EVENTS_PATH, *,
         request_seconds: float = REQUEST_SECONDS, max_connections: int = MAX_CONNECTIONS,
     ) -> None:  # fmt: skip
         self.app = app

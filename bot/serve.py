@@ -25,7 +25,6 @@ from briefbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 3000
 SETUP_HINT = 'See README.md, section "Slack" (Install), for where to find each value.'
 
 
@@ -122,7 +121,7 @@ def serve(
     try:
         if socket_mode:
             return _socket_mode(app, secret_value(settings.slack_app_token) or "", out, ready, stop)
-        return _http_mode(app, host, DEFAULT_PORT if port is None else port, out, ready, stop)
+        return _http_mode(app, host, settings.slack_port if port is None else port, out, ready, stop)
     finally:
         bot.answerer.shutdown(timeout=30)
         if bot.sources is not None:

@@ -96,7 +96,7 @@ class SlackFiles:
 
     token: str
     hosts: frozenset[str]
-    max_bytes: int = 20_000_000
+    max_bytes: int
     timeout: float = 30.0
 
     @classmethod

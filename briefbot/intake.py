@@ -53,7 +53,7 @@ class Intake:
         *,
         feed_states: FeedStates | None = None,
         feed_max_items: int = 50,
-        max_file_bytes: int = 20_000_000,
+        max_file_bytes: int,
     ) -> None:
         self.ingestor = ingestor
         self.fetcher = fetcher

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from retrieval.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK
+from retrieval.loaders import DEFAULT_MAX_BYTES
 from retrieval.sets import DEFAULT_SET, set_names
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +39,15 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 64
     embedding_backend: Literal["auto", "onnx", "torch", "torch-bf16"] = "auto"
     model_cache_dir: Path | None = None  # the exported ONNX model; default: ~/.cache/briefbot
-    chunk_sentences: int = 4
-    chunk_overlap: int = 1
-    chunk_max_chars: int = 1200
-    max_file_bytes: int = 20_000_000
+    chunk_sentences: int = SENTENCES_PER_CHUNK
+    chunk_overlap: int = OVERLAP_SENTENCES
+    chunk_max_chars: int = MAX_CHUNK_CHARS
+    max_file_bytes: int = DEFAULT_MAX_BYTES
 
     # --- links and feeds (see retrieval/fetch.py)
     fetch_allow_private: bool = False  # fetch from loopback/private/link-local addresses (tests, intranets)
     fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)  # trusted internal hosts
-    fetch_max_bytes: int = 20_000_000
+    fetch_max_bytes: int = DEFAULT_MAX_BYTES
     fetch_timeout: float = 15.0  # seconds per connect / read
     fetch_total_seconds: float = 60.0  # one link, redirects included
     feeds: Annotated[list[str], NoDecode] = Field(default_factory=list)  # RSS/Atom feeds `briefbot watch` polls

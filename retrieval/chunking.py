@@ -17,13 +17,18 @@ def chunk_id(source_id: str, position: int, text: str) -> str:
     return hashlib.sha256(f"{source_id}\n{position}\n{text}".encode()).hexdigest()[:32]
 
 
+SENTENCES_PER_CHUNK = 4  # the defaults: briefbot.settings reads them from here (BRIEFBOT_CHUNK_*)
+OVERLAP_SENTENCES = 1
+MAX_CHUNK_CHARS = 1200
+
+
 def chunk_document(
     meta: DocumentMeta,
     text: str,
     *,
-    sentences_per_chunk: int = 4,
-    overlap: int = 1,
-    max_chars: int = 1200,
+    sentences_per_chunk: int = SENTENCES_PER_CHUNK,
+    overlap: int = OVERLAP_SENTENCES,
+    max_chars: int = MAX_CHUNK_CHARS,
     pages: PageStarts = (),
 ) -> list[Chunk]:
     """`pages`: where each page of a paged document (PDF) starts in `text`; each chunk keeps the

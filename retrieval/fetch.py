@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from retrieval.errors import RetrievalError
+from retrieval.loaders import DEFAULT_MAX_BYTES
 
 USER_AGENT = "briefbot/0.1 (+ingest of a link an official shared)"
 
@@ -62,7 +63,7 @@ class FetchRefused(RetrievalError):
 class FetchPolicy:
     allow_private: bool = False  # tests reach their loopback servers with it
     allow_hosts: frozenset[str] = frozenset()  # host names trusted even when they resolve privately
-    max_bytes: int = 20_000_000
+    max_bytes: int = DEFAULT_MAX_BYTES
     timeout: float = 15.0  # connect / per read
     total_seconds: float = 60.0  # the whole fetch, redirects included
     max_redirects: int = 5

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import chunk_document
+from retrieval.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK, chunk_document
 from retrieval.embedder import Embedder, chunk_vector
 from retrieval.errors import StoreError
 from retrieval.lexical import LexicalIndexFiles, index_for
 from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
+    DEFAULT_MAX_BYTES,
     BadSourceFile,
     LoadedDocument,
     SourceDocument,
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ChunkingOptions:
-    sentences_per_chunk: int = 4
-    overlap: int = 1
-    max_chars: int = 1200
+    sentences_per_chunk: int = SENTENCES_PER_CHUNK
+    overlap: int = OVERLAP_SENTENCES
+    max_chars: int = MAX_CHUNK_CHARS
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Ingestor:
         embedder: Embedder,
         *,
         chunking: ChunkingOptions | None = None,
-        max_file_bytes: int = 20_000_000,
+        max_file_bytes: int = DEFAULT_MAX_BYTES,
         lock_path: Path | None = None,
         batch_size: int = 256,
         lexical_files: LexicalIndexFiles | None = None,
