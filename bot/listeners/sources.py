@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.delivery import ChannelTarget, ResponseUrl
 from bot.deps import Bot, is_dm, slash_command_text
 from bot.render import escape, short_message
-from bot.sources import SEVERAL_SETS, USAGE, CommandReply, ThreadReply
+from bot.sources import SEVERAL_SETS, UNAVAILABLE, USAGE, CommandReply, SourceDesk, ThreadReply
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,28 @@ def register(app: App, bot: Bot) -> None:
         if verb != "add" or not rest:
             ack(text=short_message(USAGE).text, response_type="ephemeral")
             return
-        desk = bot.sources
-        refusal = desk.refusal(user) if desk is not None else "Adding sources is not available here."
-        if refusal or desk is None:
-            refusal = refusal or "Adding sources is not available here."
-            log.info("/source add by %s refused: not a source admin", user)
-            ack(text=short_message(refusal).text, response_type="ephemeral")
+        adding = where_to_add(bot, user, channel, dm=is_dm(channel))
+        if isinstance(adding, str):
+            log.info("/source add by %s in %s refused: %s", user, channel, adding)
+            ack(text=short_message(adding).text, response_type="ephemeral")
             return
-        home = bot.sets.home(channel, is_dm=is_dm(channel))
-        if home is None:
-            ack(text=short_message(SEVERAL_SETS).text, response_type="ephemeral")
-            return
+        desk, home = adding
         url = rest.split()[0]
         ack(text=f"Adding {escape(url)} ... I will post here when it is in.", response_type="ephemeral")
         reply = CommandReply(client, channel=channel, user=user, response_url=response_url)
         desk.add_link(url, user, reply, home)
+
+
+def where_to_add(bot: Bot, user: str, channel: str, *, dm: bool) -> tuple[SourceDesk, str] | str:
+    """(the source desk, the set a source added here goes into), or why `user` may not add one here."""
+    desk = bot.sources
+    if desk is None:
+        return UNAVAILABLE  # this bot was started without a way to add sources
+    refusal = desk.refusal(user)
+    if refusal:
+        return refusal
+    home = bot.sets.home(channel, is_dm=dm)
+    return (desk, home) if home is not None else SEVERAL_SETS
 
 
 def _send_list(
@@ -85,16 +92,12 @@ def on_files(bot: Bot, event: dict, client: WebClient) -> None:
         return  # the same message again (app_mention and message events, retries)
     target = ChannelTarget(client, channel=channel, user=user, thread_ts=thread_ts)
     dm = is_dm(channel, event.get("channel_type"))
-    refusal = bot.access.refusal(user=user, channel=channel, is_dm=dm)
-    if refusal is None and bot.sources is not None:
-        refusal = bot.sources.refusal(user)
-    home = bot.sets.home(channel, is_dm=dm)
-    if refusal is None and home is None:
-        refusal = SEVERAL_SETS
-    if refusal is not None or bot.sources is None or home is None:
-        log.info("files from %s in %s not added: %s", user, channel, refusal)
-        bot.answerer.notify(target, refusal or "Adding sources is not available here.")
+    adding = bot.access.refusal(user=user, channel=channel, is_dm=dm) or where_to_add(bot, user, channel, dm=dm)
+    if isinstance(adding, str):
+        log.info("files from %s in %s not added: %s", user, channel, adding)
+        bot.answerer.notify(target, adding)
         return
+    desk, home = adding
     reply = ThreadReply(client, channel=channel, thread_ts=thread_ts)
     for file in shared_files(event):
-        bot.sources.add_file(client, file["id"], user, reply, home)
+        desk.add_file(client, file["id"], user, reply, home)
