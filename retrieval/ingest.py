@@ -97,19 +97,8 @@ class Ingestor:
         one, and swaps it in under the same name once complete (questions are answered from the
         old one meanwhile); the write lock is held throughout, so a second writer is refused
         before anything is touched."""
-        warn = warn or (lambda message: log.warning("%s", message))
-        lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
-        with lock:
-            items = list(self._file_sources([Path(p) for p in paths], source_set))
-            if not rebuild:
-                report = self._ingest(self.store, items, prune, warn, progress)
-            else:
-                staging = self.store.staging()
-                report = self._ingest(staging, items, True, warn, progress)
-                self.store.replace_with(staging)
-                log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
-            self.write_lexical_index()
-            return report
+        files = partial(self._file_sources, [Path(p) for p in paths], source_set)
+        return self._locked(files, prune=prune, rebuild=rebuild, warn=warn, progress=progress)
 
     def ingest_documents(
         self,
@@ -122,12 +111,32 @@ class Ingestor:
         """Index sources that are not files under a folder (links, feed items, files shared in
         Slack) into `source_set` (default `public`), under the same write lock and with the same
         guarantees as `ingest`."""
-        warn = warn or (lambda message: log.warning("%s", message))
         target = source_set or DEFAULT_SET
         items = [SourceDocument(d.source_id, d.label, partial(_load_in_set, d.load, target)) for d in documents]
+        return self._locked(lambda: items, prune=False, rebuild=False, warn=warn, progress=progress)
+
+    def _locked(
+        self,
+        sources: Callable[[], Iterable[SourceDocument | BadSourceFile]],
+        *,
+        prune: bool,
+        rebuild: bool,
+        warn: Callable[[str], None] | None,
+        progress: bool | None,
+    ) -> IngestReport:
+        """Under the write lock: the sources listed, ingested (into a new collection swapped in
+        when `rebuild`), then the lexical index of the result written for every reader."""
+        warn = warn or (lambda message: log.warning("%s", message))
         lock = write_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
         with lock:
-            report = self._ingest(self.store, items, False, warn, progress)
+            items = list(sources())
+            if not rebuild:
+                report = self._ingest(self.store, items, prune, warn, progress)
+            else:
+                staging = self.store.staging()
+                report = self._ingest(staging, items, True, warn, progress)
+                self.store.replace_with(staging)
+                log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
             self.write_lexical_index()
             return report
 
