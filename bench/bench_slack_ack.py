@@ -33,7 +33,6 @@ import json
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,6 +47,7 @@ from bot.httpserver import SlackHTTPServer  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import PROJECT_ROOT, Settings  # noqa: E402
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack  # noqa: E402
+from tests.support.serve_process import ServeProcess, free_port  # noqa: E402
 from tests.support.slack_sender import BOT_TOKEN, SIGNING_SECRET, SlackSender, sign  # noqa: E402
 
 QUESTIONS = [
@@ -215,12 +215,9 @@ def serve_threads(pid: int) -> int:
 def process_mode(args, n: int) -> int:
     """The bot in a `briefbot serve` process of its own; Slack (the fake API, the burst, the slow
     clients) played from this one."""
-    from types import SimpleNamespace
 
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=BOT_TOKEN) as fake:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "SLACK_", "OPENAI_"))}
         env.update(
             BRIEFBOT_DATA_DIR=tmp, BRIEFBOT_SOURCES_DIR=str(args.sources), BRIEFBOT_SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -229,18 +226,16 @@ def process_mode(args, n: int) -> int:
             PYTHONPATH=str(PROJECT_ROOT),
         )  # fmt: skip
         t0 = time.perf_counter()
-        bot = subprocess.Popen([sys.executable, "-m", "briefbot.cli", "serve", "--port", str(port)], env=env,
-                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-        log_lines: list[str] = []
-        threading.Thread(target=lambda: log_lines.extend(line.rstrip() for line in bot.stdout), daemon=True,
-                         name="bench-log").start()  # fmt: skip
-        while not any("listening on" in line for line in log_lines):
-            if bot.poll() is not None or time.perf_counter() - t0 > 600:
-                print("briefbot serve did not start:\n" + "\n".join(log_lines[-20:]), file=sys.stderr)
-                return 1
-            time.sleep(0.2)
+        serving = ServeProcess(env, port)
+        bot = serving.proc
         try:
-            slack = SlackSender(SimpleNamespace(port=port, events_path="/slack/events"), fake)
+            serving.wait_listening(timeout=600)
+        except AssertionError as exc:
+            print(exc, file=sys.stderr)
+            serving.stop()
+            return 1
+        try:
+            slack = SlackSender(serving, fake)
             slack.mention("warm-up question about the action plan")
             fake.wait_calls("chat.update", 1, timeout=300)
             print(f"briefbot serve ready in {time.perf_counter() - t0:.1f}s (pid {bot.pid})", file=sys.stderr)
@@ -268,8 +263,7 @@ def process_mode(args, n: int) -> int:
             if slow:
                 slow.stop()
         finally:
-            bot.terminate()
-            bot.wait(60)
+            serving.stop()
         updates = len(fake.calls("chat.update")) - 1  # the warm-up's answer is not counted
         busy = sum(1 for c in fake.calls() if "is busy" in str(c.params.get("text", "")))
     return report(args, n, acks, failed, sent, answered, all_done, updates, busy, cut, threads_before, peak.value)

@@ -9,7 +9,6 @@ Slack: it signs the mentions and runs the fake Slack Web API the bot posts its a
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import pytest
 from bot.delivery import GENERIC_ERROR
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.slack_api import FakeSlack
+from tests.support.serve_process import ServeProcess, free_port
 from tests.support.slack_sender import BOT_TOKEN, SIGNING_SECRET, SlackSender
 
 EDITED = "002_7fc1add390062dda.txt"
@@ -33,12 +33,6 @@ QUESTIONS = [
     "Where did the zebra council meet?",
     "What was discussed on trade?",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def environment(data: Path, sources: Path, model_cache: Path, **extra: str) -> dict[str, str]:
@@ -58,42 +52,6 @@ def ingest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "briefbot.cli", "ingest", "--no-progress", *args],
         env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-
-
-class ServeProcess:
-    """`briefbot serve` in HTTP mode, waited for until it listens; stopped with SIGTERM."""
-
-    def __init__(self, env: dict[str, str], port: int) -> None:
-        self.port = port
-        self.events_path = "/slack/events"
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "briefbot.cli", "serve", "--port", str(port)],
-            env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip())
-
-    def wait_listening(self, timeout: float = 240.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any("listening on" in line for line in self.lines):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError("briefbot serve did not start:\n" + "\n".join(self.lines[-30:]))
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        try:
-            return self.proc.wait(60)
-        finally:
-            self._reader.join(5)
 
 
 class MentionStream:
