@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 from briefbot.answer import Answer, AnswerSentence, Citation, SourceRef
-from retrieval.chunking import content_hash
-from retrieval.loaders import BadSourceFile, iter_source_files, load_document
-from retrieval.store import ChunkStore
+from retrieval.errors import BadSourceFile
+from retrieval.index.store import ChunkStore
+from retrieval.sources.loaders import iter_source_files, load_document
+from retrieval.text.chunking import content_hash
 from retrieval.types import Chunk, Passage
 
 _FIRST_SENTENCE = re.compile(r"\S.*?(?:[.!?](?=[\s\"'”’)]|$)|$)", re.S)

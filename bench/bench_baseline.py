@@ -27,7 +27,7 @@ from briefbot import evaluation  # noqa: E402
 from briefbot.evaluation import EvalReport, evaluate, load_dev_questions  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from retrieval.embedder import MiniLMEmbedder  # noqa: E402
+from retrieval.index.embedder import MiniLMEmbedder  # noqa: E402
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "seed_questions.jsonl"
 
@@ -51,7 +51,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.corpus:
-            from briefbot import multihop
+            from briefbot.evaluation import multihop
 
             articles = multihop.load_corpus(args.corpus)
             questions, warnings = multihop.load_queries(args.queries, articles)

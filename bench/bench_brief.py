@@ -18,7 +18,7 @@ from bench.bench_core import percentile  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from retrieval.embedder import MiniLMEmbedder  # noqa: E402
+from retrieval.index.embedder import MiniLMEmbedder  # noqa: E402
 
 TOPICS = ["President Tokayev's visit to Pakistan", "Pakistan Kazakhstan action plan", "Kazakhstan connectivity"]
 

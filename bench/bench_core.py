@@ -31,7 +31,7 @@ QUESTION_FORMS = [
 
 def warm_up(embedder) -> None:
     """Load the model and make both of auto's paths (one text; a batch) build their kernels."""
-    from retrieval.embedder import TORCH_MIN_TEXTS
+    from retrieval.index.embedder import TORCH_MIN_TEXTS
 
     embedder.embed(["warm up"])
     embedder.embed([f"warm up sentence {i}" for i in range(TORCH_MIN_TEXTS)])

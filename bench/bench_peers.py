@@ -120,7 +120,7 @@ def _env(**extra: str) -> dict[str, str]:
 def _corpus(args, tmp: Path) -> tuple[Path, list[dict], str]:
     sources = tmp / "articles"
     if args.multihop:
-        from briefbot import multihop
+        from briefbot.evaluation import multihop
 
         articles = multihop.load_corpus(args.multihop / "corpus.json")[: args.articles]
         questions, _ = multihop.load_queries(args.multihop / "queries_dev.json", articles)

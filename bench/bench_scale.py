@@ -28,7 +28,7 @@ from bench.bench_core import QUESTION_FORMS, percentile, warm_up  # noqa: E402
 from bench.corpus import COUNTRIES, SECTORS, write_corpus  # noqa: E402
 from briefbot.factory import build_service  # noqa: E402
 from briefbot.settings import Settings  # noqa: E402
-from retrieval.embedder import MiniLMEmbedder  # noqa: E402
+from retrieval.index.embedder import MiniLMEmbedder  # noqa: E402
 from tests.chroma_server import running_chroma  # noqa: E402
 
 CHUNKS_PER_ARTICLE = 6

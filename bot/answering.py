@@ -22,7 +22,7 @@ from briefbot.answer import Answer
 from briefbot.errors import EXPECTED_ERRORS
 
 if TYPE_CHECKING:
-    from briefbot.brief import Brief
+    from briefbot.answering.brief import Brief
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from bot.render import Message
 from briefbot.answer import Answer
 
 if TYPE_CHECKING:  # the model only: the bot needs none of the brief builder's retrieval imports
-    from briefbot.brief import Brief
+    from briefbot.answering.brief import Brief
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from briefbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SETUP_HINT = 'See README.md, section "Slack" (Install), for where to find each value.'
+SETUP_HINT = "See README.md (Slack install) and docs/slack.md for where to find each value."
 
 
 def missing_settings(settings: Settings) -> list[str]:
@@ -74,6 +74,19 @@ def install_redaction(settings: Settings) -> RedactSecrets:
     for handler in root.handlers:
         handler.addFilter(redact)
     return redact
+
+
+def serve_command(port: int | None, host: str | None, settings: Settings) -> int:
+    """`briefbot serve` (reached through the `briefbot.commands` entry point): the bot over the
+    service the settings describe."""
+    from briefbot.factory import build_service
+
+    return serve(
+        settings,
+        lambda: build_service(settings).warm_up(),
+        port if port is not None else settings.slack_port,
+        host=host or settings.slack_host,
+    )
 
 
 def serve(

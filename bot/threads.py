@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.delivery import METADATA_EVENT
 from bot.render import slack_to_plain
-from briefbot.followup import resolve_follow_up
+from briefbot.answering.followup import resolve_follow_up
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from briefbot.errors import EXPECTED_ERRORS, InvalidQuestion
 from briefbot.formatting import mode_label, source_line
 from briefbot.service import clean_question, clean_topic
 from briefbot.settings import Settings
-from retrieval.sets import BadSetName, set_name
+from retrieval.index.sets import BadSetName, set_name
 from retrieval.types import SearchFilters
 
 log = logging.getLogger("briefbot")
@@ -391,11 +391,16 @@ def _eval(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
-    from bot.serve import serve
-    from briefbot.factory import build_service
+    """The Slack bot lives above the core: its `serve` command is found through the package's
+    `briefbot.commands` entry point, so the core never imports the bot."""
+    from importlib.metadata import entry_points
 
-    port = args.port if args.port is not None else settings.slack_port
-    return serve(settings, lambda: build_service(settings).warm_up(), port, host=args.host or settings.slack_host)
+    found = entry_points(group="briefbot.commands", name="serve")
+    if not found:
+        print("briefbot: the Slack bot is not installed with this briefbot; reinstall it (make setup)", file=sys.stderr)
+        return 1
+    command = next(iter(found)).load()
+    return command(args.port, args.host, settings)
 
 
 def format_answer(answer: Answer) -> str:

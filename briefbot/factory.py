@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from briefbot.brief import BriefBuilder
-from briefbot.chat_model import ChatModel
-from briefbot.compose import OfflineComposer
+from briefbot.answering.brief import BriefBuilder
+from briefbot.answering.compose import OfflineComposer
+from briefbot.answering.evidence import SentenceScorer
 from briefbot.errors import StoreError
-from briefbot.evidence import SentenceScorer
-from briefbot.grounding import GroundingGuard
+from briefbot.llm.chat_model import ChatModel
+from briefbot.llm.grounding import GroundingGuard
 from briefbot.service import BriefingService, Generator
 from briefbot.settings import Settings
-from retrieval.embedder import Embedder, MiniLMEmbedder
+from retrieval.index.embedder import Embedder, MiniLMEmbedder
+from retrieval.index.lexical import LexicalIndexFiles
+from retrieval.index.search import HybridRetriever
+from retrieval.index.store import ChunkStore, embedded_client, server_client
 from retrieval.ingest import ChunkingOptions, Ingestor
-from retrieval.lexical import LexicalIndexFiles
-from retrieval.search import HybridRetriever
-from retrieval.store import ChunkStore, embedded_client, server_client
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ def chroma_client(settings: Settings):
 
 
 def build_fetcher(settings: Settings):
-    """The link fetcher, with the fetch settings (retrieval/fetch.py)."""
-    from retrieval.fetch import Fetcher, FetchPolicy
+    """The link fetcher, with the fetch settings (retrieval/sources/fetch.py)."""
+    from retrieval.sources.fetch import Fetcher, FetchPolicy
 
     return Fetcher(
         FetchPolicy(
@@ -79,7 +79,7 @@ def build_service(
         lexical_files=lexical_files,
     )
     if generator is None and (chat_model is not None or settings.llm_configured):
-        from briefbot.llm import build_generator
+        from briefbot.llm.generator import build_generator
 
         generator = build_generator(settings, embedder, chat_model)
     service = BriefingService(
@@ -107,7 +107,7 @@ def build_service(
 def build_intake(settings: Settings, service: BriefingService):
     """Links, feeds and handed-over files into `service`'s store (briefbot/intake.py)."""
     from briefbot.intake import Intake
-    from retrieval.feeds import FeedStates
+    from retrieval.sources.feeds import FeedStates
 
     return Intake(
         service.ingestor,

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from briefbot.errors import BriefbotError
-from retrieval.feeds import FeedReader, FeedStates
-from retrieval.fetch import Fetcher, FetchRefused, normalise_url
+from retrieval.errors import BadSourceFile
+from retrieval.index.store import ChunkStore, SourceSummary
 from retrieval.ingest import Ingestor
-from retrieval.loaders import BadSourceFile, SourceDocument, document_from_bytes
-from retrieval.store import ChunkStore, SourceSummary
+from retrieval.sources.feeds import FeedReader, FeedStates
+from retrieval.sources.fetch import Fetcher, FetchRefused, normalise_url
+from retrieval.sources.loaders import SourceDocument, document_from_bytes
+from retrieval.sources.web import load_link
 from retrieval.types import IngestedSource, IngestReport
-from retrieval.web import load_link
 
 log = logging.getLogger(__name__)
 

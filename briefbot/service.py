@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Protocol
 
 from briefbot.answer import Answer, AnswerSentence
-from briefbot.brief import Brief, BriefBuilder
-from briefbot.compose import OfflineComposer, refusal
+from briefbot.answering.brief import Brief, BriefBuilder
+from briefbot.answering.compose import OfflineComposer, refusal
+from briefbot.answering.followup import resolve_follow_up
+from briefbot.answering.freshness import freshness_of
+from briefbot.answering.question import names_nothing_to_compare, read_question
 from briefbot.errors import InvalidQuestion
-from briefbot.followup import resolve_follow_up
-from briefbot.freshness import freshness_of
-from briefbot.question import names_nothing_to_compare, read_question
+from retrieval.index.search import HybridRetriever, narrowed
+from retrieval.index.store import ChunkStore, SourceSummary
 from retrieval.ingest import Ingestor
-from retrieval.loaders import SourceDocument
-from retrieval.search import HybridRetriever, narrowed
-from retrieval.store import ChunkStore, SourceSummary
+from retrieval.sources.loaders import SourceDocument
 from retrieval.types import IngestReport, Passage, SearchFilters
 
 log = logging.getLogger(__name__)

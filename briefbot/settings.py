@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK
-from retrieval.loaders import DEFAULT_MAX_BYTES
-from retrieval.sets import DEFAULT_SET, set_names
+from retrieval.index.sets import DEFAULT_SET, set_names
+from retrieval.sources.loaders import DEFAULT_MAX_BYTES
+from retrieval.text.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     chunk_max_chars: int = MAX_CHUNK_CHARS
     max_file_bytes: int = DEFAULT_MAX_BYTES
 
-    # --- links and feeds (see retrieval/fetch.py)
+    # --- links and feeds (see retrieval/sources/fetch.py)
     fetch_allow_private: bool = False  # fetch from loopback/private/link-local addresses (tests, intranets)
     fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)  # trusted internal hosts
     fetch_max_bytes: int = DEFAULT_MAX_BYTES

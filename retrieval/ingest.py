@@ -21,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK, chunk_document
-from retrieval.embedder import Embedder, chunk_vector
-from retrieval.errors import StoreError
-from retrieval.lexical import LexicalIndexFiles, index_for
-from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
+from retrieval.errors import StoreError, one_line
+from retrieval.index.embedder import Embedder, chunk_vector
+from retrieval.index.lexical import LexicalIndexFiles, index_for
+from retrieval.index.lock import write_lock
+from retrieval.index.sets import DEFAULT_SET, BadSetName, folder_set
+from retrieval.index.store import ChunkStore
+from retrieval.sources.loaders import (  # noqa: F401  (SourceDocument: re-exported for callers)
     DEFAULT_MAX_BYTES,
     BadSourceFile,
     LoadedDocument,
@@ -35,9 +37,7 @@ from retrieval.loaders import (  # noqa: F401  (SourceDocument: re-exported for 
     load_document,
     source_id_of,
 )
-from retrieval.lock import write_lock
-from retrieval.sets import DEFAULT_SET, BadSetName, folder_set
-from retrieval.store import ChunkStore
+from retrieval.text.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK, chunk_document
 from retrieval.types import Chunk, IngestedSource, IngestReport
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Ingestor:
         source_set: str | None = None,
     ) -> IngestReport:
         """Index `paths`, each file into `source_set` when given, else into the set its folder names
-        (retrieval/sets.py), else `public`. rebuild=True builds a new collection from them alone, beside the current
+        (retrieval/index/sets.py), else `public`. rebuild=True builds a new collection from them alone, beside the current
         one, and swaps it in under the same name once complete (questions are answered from the
         old one meanwhile); the write lock is held throughout, so a second writer is refused
         before anything is touched."""
@@ -228,7 +228,7 @@ class Ingestor:
                 if not chunks:
                     report.files_skipped += 1
                     dropped = self._drop_all(sid, existing, pending, report)
-                    self._warn(report, warn, f"{_one_line(item.label)}: no text left after cleaning; skipped{dropped}.")
+                    self._warn(report, warn, f"{one_line(item.label)}: no text left after cleaning; skipped{dropped}.")
                     continue
                 new_ids = {c.chunk_id for c in chunks}
                 old_ids = existing.get(sid, set())
@@ -386,11 +386,7 @@ def _failure(label: str, exc: BaseException) -> str:
     reason = " ".join(f"{type(exc).__name__}: {exc}".split())
     if len(reason) > 200:
         reason = reason[:199] + "…"
-    return f"{_one_line(label)}: could not be ingested ({reason}); skipped it, the other files go on"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return f"{one_line(label)}: could not be ingested ({reason}); skipped it, the other files go on"
 
 
 def _progress_bar(total: int, enabled: bool | None):

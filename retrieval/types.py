@@ -17,7 +17,7 @@ class DocumentMeta:
     url: str = ""
     published: str = ""  # ISO date YYYY-MM-DD
     dateline: str = ""  # e.g. "ISLAMABAD"
-    source_set: str = "public"  # the named set the source belongs to (retrieval/sets.py)
+    source_set: str = "public"  # the named set the source belongs to (retrieval/index/sets.py)
     kind: str = ""  # where it came from: "file", "web", "feed", "pdf", "docx" ("" in stores built before)
     author: str = ""  # byline, when the page or document names one
 

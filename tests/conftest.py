@@ -38,7 +38,7 @@ def _model_cache(tmp_path_factory) -> Path:
 def embedder(_model_cache):
     import fcntl
 
-    from retrieval.embedder import MiniLMEmbedder
+    from retrieval.index.embedder import MiniLMEmbedder
 
     embedder = MiniLMEmbedder(cache_dir=_model_cache)
     with open(_model_cache.parent / "model-cache.lock", "w") as lock:

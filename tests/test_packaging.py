@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from briefbot.prompts import PromptLibrary
+from briefbot.llm.prompts import PromptLibrary
 
 ROOT = Path(__file__).resolve().parent.parent
 

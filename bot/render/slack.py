@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from briefbot import formatting
 from briefbot.answer import Answer, SourceRef
-from briefbot.brief import Brief
+from briefbot.answering.brief import Brief
 from briefbot.formatting import capitalised
 
 # Slack's documented limits (https://docs.slack.dev/reference/block-kit/blocks).

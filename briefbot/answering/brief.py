@@ -15,12 +15,12 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, Field
 
 from briefbot.answer import Citation, CitedText, SourceRef
-from briefbot.compose import OfflineComposer, SourceNumbers
-from briefbot.dates import DateMention, find_dates
+from briefbot.answering.compose import OfflineComposer, SourceNumbers
+from briefbot.answering.dates import DateMention, find_dates
+from briefbot.answering.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
 from briefbot.errors import InvalidQuestion
-from briefbot.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
 from briefbot.formatting import mode_label, source_line
-from retrieval.search import HybridRetriever
+from retrieval.index.search import HybridRetriever
 from retrieval.types import Passage
 
 NOTHING = "Nothing in the sources."

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
-from briefbot.dates import find_dates, parse_iso
-from briefbot.evidence import (
+from briefbot.answering.dates import find_dates, parse_iso
+from briefbot.answering.evidence import (
     FORWARD_LOOKING,
     EvidenceSentence,
     SentenceScorer,
@@ -19,8 +19,7 @@ from briefbot.evidence import (
     near_duplicate,
     sentences_of,
 )
-from briefbot.grounding import GroundingGuard
-from briefbot.lead import (
+from briefbot.answering.lead import (
     Lead,
     clause,
     date_lead,
@@ -32,8 +31,9 @@ from briefbot.lead import (
     plain_lead,
     yes_no_lead,
 )
-from briefbot.question import Question, indirect, outlet_known, read_question, subject_of
-from retrieval.terms import query_terms, terms
+from briefbot.answering.question import Question, indirect, outlet_known, read_question, subject_of
+from briefbot.llm.grounding import GroundingGuard
+from retrieval.text.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
 
 

@@ -13,9 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.embedder import Embedder
-from retrieval.sentences import split_sentences
-from retrieval.terms import query_terms, terms
+from retrieval.index.embedder import Embedder
+from retrieval.text.sentences import split_sentences
+from retrieval.text.terms import query_terms, terms
 from retrieval.types import Passage
 
 _SPACE = re.compile(r"\s+")

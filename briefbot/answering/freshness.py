@@ -9,8 +9,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from briefbot.answer import CitedText, SourceRef
-from briefbot.dates import find_dates, parse_iso
-from briefbot.evidence import FORWARD_LOOKING
+from briefbot.answering.dates import find_dates, parse_iso
+from briefbot.answering.evidence import FORWARD_LOOKING
 
 
 def _month(year: int, month: int) -> str:

@@ -12,10 +12,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from briefbot.dates import DateMention, find_dates
-from briefbot.evidence import EvidenceSentence
-from briefbot.question import Question
-from retrieval.terms import QUESTION_WORDS, STOPWORDS, terms
+from briefbot.answering.dates import DateMention, find_dates
+from briefbot.answering.evidence import EvidenceSentence
+from briefbot.answering.question import Question
+from retrieval.text.terms import QUESTION_WORDS, STOPWORDS, terms
 
 _SPACE = re.compile(r"\s+")
 # A proper name: capitalised words, joined by "of", "de", "&", "-" ("Bank of America", "AT&T").

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.terms import query_terms
+from retrieval.text.terms import query_terms
 
 _AUX = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
         "would", "should", "shall", "may", "might", "must"}  # fmt: skip

@@ -6,7 +6,7 @@ chunk that holds its quote and supports its sentence, and whether it refused. Ov
 those rates, refusal precision and recall on unanswerable questions, and latency p50/p95.
 
 Question formats: the dev format (JSON Lines: id, question, kind, must_mention_any, expect_sources)
-read here, and MultiHop-RAG (corpus + queries) read by briefbot.multihop into the same EvalQuestion.
+read here, and MultiHop-RAG (corpus + queries) read by briefbot.evaluation.multihop into the same EvalQuestion.
 
     questions.py  the questions (dev format) and their data errors
     scoring.py    one answer against its question; a set of results into summary rates

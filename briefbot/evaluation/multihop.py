@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefbot.evaluation import EvalDataError, EvalQuestion
+from briefbot.evaluation.questions import EvalDataError, EvalQuestion
 from briefbot.service import BriefingService
 from briefbot.settings import Settings
 

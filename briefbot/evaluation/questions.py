@@ -1,5 +1,5 @@
 """The questions of an evaluation: the dev format (JSON Lines: id, question, kind,
-must_mention_any, expect_sources) read here; MultiHop-RAG read by briefbot.multihop into the same
+must_mention_any, expect_sources) read here; MultiHop-RAG read by briefbot.evaluation.multihop into the same
 EvalQuestion."""
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def run(
         raise EvalDataError("Give a question file (briefbot eval QUESTIONS.jsonl) or --corpus and --queries, not both.")
     meta: dict = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "command": _command_line()}
     if corpus and queries:
-        from briefbot import multihop
+        from briefbot.evaluation import multihop
 
         prepared = multihop.prepare(settings, corpus, queries, embedder=embedder, limit=limit)
         service, items, unit = prepared.service, prepared.questions, "document"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from briefbot.answer import Answer
 from briefbot.evaluation.questions import EvalQuestion
-from retrieval.terms import terms
+from retrieval.text.terms import terms
 from retrieval.types import Passage
 
 QUOTE_IN_CHUNK = 0.8  # share of a quote's terms that must be in the cited chunk

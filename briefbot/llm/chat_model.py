@@ -2,8 +2,8 @@
 
     reply = model.complete(system=prompts.load("system"), prompt=rendered)
 
-Prompts, grounding and answer assembly live in the core (`briefbot.llm`); a model only turns a
-prompt into a reply. `briefbot.openai_chat.OpenAIChatModel` is the one the settings build (OpenAI
+Prompts, grounding and answer assembly live in the core (`briefbot.llm.generator`); a model only turns a
+prompt into a reply. `briefbot.llm.openai_chat.OpenAIChatModel` is the one the settings build (OpenAI
 or any OpenAI-compatible endpoint); tests script replies in process.
 """
 

@@ -1,5 +1,5 @@
 """The optional language-model generator, over any `ChatModel` (by default OpenAI or an
-OpenAI-compatible endpoint, `briefbot.openai_chat`).
+OpenAI-compatible endpoint, `briefbot.llm.openai_chat`).
 
 The model writes prose from the retrieved chunks, which go into the prompt numbered and fenced
 as data. Its output passes the grounding guard before anyone sees it. Whatever goes wrong (no
@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck
-from briefbot.brief import Brief, BriefItem
-from briefbot.chat_model import ChatModel
-from briefbot.compose import SourceNumbers
+from briefbot.answering.brief import Brief, BriefItem
+from briefbot.answering.compose import SourceNumbers
 from briefbot.errors import GeneratorUnavailable
-from briefbot.grounding import MAX_OUTPUT_CHARS, CheckedSentence, GroundingGuard
-from briefbot.prompts import PromptLibrary
+from briefbot.llm.chat_model import ChatModel
+from briefbot.llm.grounding import MAX_OUTPUT_CHARS, CheckedSentence, GroundingGuard
+from briefbot.llm.prompts import PromptLibrary
 from briefbot.settings import Settings
-from retrieval.embedder import Embedder
+from retrieval.index.embedder import Embedder
 from retrieval.types import Passage
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class ModelGenerator:
 def build_generator(settings: Settings, embedder: Embedder, model: ChatModel | None = None) -> ModelGenerator:
     """The generator over `model`, by default the OpenAI-compatible endpoint the settings describe."""
     if model is None:
-        from briefbot.openai_chat import openai_chat_model
+        from briefbot.llm.openai_chat import openai_chat_model
 
         model = openai_chat_model(settings)
     return ModelGenerator(

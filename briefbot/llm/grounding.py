@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from briefbot.evidence import EvidenceSentence, fill_vectors, sentences_of, term_match
-from retrieval.embedder import Embedder
-from retrieval.sentences import split_sentences
-from retrieval.terms import terms
+from briefbot.answering.evidence import EvidenceSentence, fill_vectors, sentences_of, term_match
+from retrieval.index.embedder import Embedder
+from retrieval.text.sentences import split_sentences
+from retrieval.text.terms import terms
 from retrieval.types import Passage
 
 MAX_OUTPUT_CHARS = 4000  # a 5-sentence cited answer is ~1,500; anything past this is not read

@@ -23,8 +23,8 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from briefbot.chat_model import ChatModel
 from briefbot.errors import ConfigError, GeneratorUnavailable
+from briefbot.llm.chat_model import ChatModel
 from briefbot.settings import Settings
 
 # the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)

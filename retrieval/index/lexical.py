@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 import bm25s
 import numpy as np
 
-from retrieval.terms import terms
+from retrieval.text.terms import terms
 from retrieval.types import DocumentMeta, Passage
 
 if TYPE_CHECKING:
-    from retrieval.store import ChunkStore
+    from retrieval.index.store import ChunkStore
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import

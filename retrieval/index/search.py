@@ -1,6 +1,6 @@
 """Hybrid search: dense (Chroma) + lexical BM25 (bm25s), fused by a weighted sum of both scores.
 
-Source sets (retrieval/sets.py) are enforced inside both searches, before ranking: the Chroma
+Source sets (retrieval/index/sets.py) are enforced inside both searches, before ranking: the Chroma
 query carries a `source_set` filter, and BM25 runs over an index built from the allowed sets'
 chunks only, so its term statistics, vocabulary and outlets (which the answer composer reads
 through `current()`) know nothing of the other sets. A caller's sets are given for the length of
@@ -19,10 +19,10 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from retrieval.embedder import Embedder, chunk_vector
-from retrieval.lexical import LexicalIndex, LexicalIndexFiles, index_for
-from retrieval.sets import DEFAULT_SET
-from retrieval.store import ChunkStore, _date_ordinal
+from retrieval.index.embedder import Embedder, chunk_vector
+from retrieval.index.lexical import LexicalIndex, LexicalIndexFiles, index_for
+from retrieval.index.sets import DEFAULT_SET
+from retrieval.index.store import ChunkStore, _date_ordinal
 from retrieval.types import DocumentMeta, Passage, SearchFilters
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Source sets: every source belongs to one named set (default `public`); a caller may be limited
-to some sets, and search then sees nothing else (retrieval/search.py).
+to some sets, and search then sees nothing else (retrieval/index/search.py).
 
 Which set a file goes to at ingest: `briefbot ingest --set NAME` for everything given, else the
 outermost folder named `set-NAME` on the file's path, from the ingest root itself down (so

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import EmbeddingModelMismatch, StoreError
-from retrieval.sets import DEFAULT_SET
+from retrieval.index.sets import DEFAULT_SET
 from retrieval.types import Chunk, DocumentMeta, Passage
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """RSS and Atom feeds -> sources to ingest, one per item, read by feedparser.
 
-A feed is fetched like any link (retrieval.fetch: same safety checks), conditionally when its
+A feed is fetched like any link (retrieval.sources.fetch: same safety checks), conditionally when its
 ETag / Last-Modified are known. Each item becomes a SourceDocument whose id is the item's link
 (normalised), so an article reached through a feed and by its link is one source. The item's
 full text comes from the feed when the feed carries it (content:encoded, Atom content), else from
@@ -25,9 +25,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.fetch import Fetcher, FetchRefused, normalise_url
-from retrieval.loaders import LoadedDocument, SourceDocument, document_from_bytes
-from retrieval.web import load_link
+from retrieval.sources.fetch import Fetcher, FetchRefused, normalise_url
+from retrieval.sources.loaders import LoadedDocument, SourceDocument, document_from_bytes
+from retrieval.sources.web import load_link
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from retrieval.errors import RetrievalError
-from retrieval.loaders import DEFAULT_MAX_BYTES
+from retrieval.sources.loaders import DEFAULT_MAX_BYTES
 
 USER_AGENT = "briefbot/0.1 (+ingest of a link an official shared)"
 

@@ -1,7 +1,7 @@
 """Source files -> LoadedDocument (metadata + clean text), one file at a time.
 
 Reads .txt, .md/.markdown (optional YAML front matter), .html/.htm (main text by trafilatura),
-.pdf (text layer, page by page: retrieval.office) and .docx. The same readers turn bytes fetched
+.pdf (text layer, page by page: retrieval.sources.office) and .docx. The same readers turn bytes fetched
 from a link or downloaded from Slack into a document (`document_from_bytes`). A source that cannot
 be used raises BadSourceFile with a one-line message naming it; the caller warns and goes on.
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from retrieval.cleaning import FRONT_MATTER_KEYS, clean_article, front_matter_fields
-from retrieval.errors import RetrievalError
+from retrieval.errors import BadSourceFile, one_line
+from retrieval.text.cleaning import FRONT_MATTER_KEYS, clean_article, front_matter_fields
 from retrieval.types import DocumentMeta, PageStarts
 
 # the format each file suffix is read as
@@ -33,26 +33,6 @@ SUPPORTED_SUFFIXES = frozenset(SUFFIX_FORMATS)
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 DEFAULT_MAX_BYTES = 20_000_000
-
-
-class BadSourceFile(RetrievalError):
-    """A source file that cannot be used: str(err) is one line naming the file, the problem and
-    what to do about it."""
-
-    FAILED = "failed"  # could not be read or used: what it had indexed is kept
-    EMPTY = "empty"  # read fine and holds no article text (emptied): what it had indexed goes
-    SKIPPED = "skipped"  # deliberately not read (a link out of the folder): what it had indexed goes
-
-    def __init__(self, path: Path | str, problem: str, hint: str = "", kind: str = FAILED) -> None:
-        self.path = path if isinstance(path, str) and "://" in path else Path(path)  # a URL stays a URL
-        self.problem = problem
-        self.hint = hint
-        self.kind = kind
-        message = f"{_one_line(str(path))}: {problem}" + (f"; {hint}" if hint else "")
-        super().__init__(_one_line(message))
-
-    def __reduce__(self):  # keep it picklable despite the custom constructor
-        return (type(self), (self.path, self.problem, self.hint, self.kind))
 
 
 @dataclass
@@ -194,7 +174,7 @@ def document_from_bytes(
     document (a feed item's title and date, a Slack file's title) used where the document itself
     says nothing; `url` is where it was fetched from, kept for citations. A PDF or Word document
     is of kind "pdf"/"docx" wherever it came from. Raises BadSourceFile."""
-    from retrieval import office
+    from retrieval.sources import office
 
     warnings: list[str] = []
     page_texts: list[str] = []
@@ -315,11 +295,11 @@ def decode_text(data: bytes, path: Path | str) -> tuple[str, list[str]]:
     _check_is_text(text, path)
     warnings = []
     if encoding is not None:
-        warnings.append(f"{_one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
+        warnings.append(f"{one_line(str(path))}: not UTF-8, decoded as {encoding}; check its accents and quotes, "
                         "or save it as UTF-8")  # fmt: skip
     nuls = text.count("\x00")
     if nuls:  # cleaning drops them
-        warnings.append(f"{_one_line(str(path))}: holds {nuls} NUL byte(s) in its text; left them out")
+        warnings.append(f"{one_line(str(path))}: holds {nuls} NUL byte(s) in its text; left them out")
     return text, warnings
 
 
@@ -465,16 +445,16 @@ def split_front_matter(text: str, path: Path | str, *, strict: bool = True) -> t
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 2})" if where is not None else ""
         problem = getattr(exc, "problem", None)
-        why = f": {_one_line(problem)}" if problem else ""
-        return {}, rest, [f"{_one_line(str(path))}: front matter is not valid YAML{line}{why}; ignored it"]
+        why = f": {one_line(problem)}" if problem else ""
+        return {}, rest, [f"{one_line(str(path))}: front matter is not valid YAML{line}{why}; ignored it"]
     except (ValueError, RecursionError, MemoryError) as exc:
         if not strict:
             return {}, text, []
-        return {}, rest, [f"{_one_line(str(path))}: front matter cannot be read ({_short(str(exc))}); ignored it"]
+        return {}, rest, [f"{one_line(str(path))}: front matter cannot be read ({_short(str(exc))}); ignored it"]
     if not isinstance(data, dict):
         if not strict:
             return {}, text, []
-        return {}, rest, [f"{_one_line(str(path))}: front matter is not a 'key: value' mapping; ignored it"]
+        return {}, rest, [f"{one_line(str(path))}: front matter is not a 'key: value' mapping; ignored it"]
     return data, rest, []
 
 
@@ -482,7 +462,7 @@ def _front_matter_warnings(front_matter: dict, path: Path | str) -> list[str]:
     lowered = {str(k).strip().lower(): v for k, v in front_matter.items()}
     given = next((lowered[k] for k in FRONT_MATTER_KEYS["published"] if lowered.get(k) not in (None, "")), None)
     if given is not None and not front_matter_fields(front_matter).get("published"):
-        return [f"{_one_line(str(path))}: front matter date {_one_line(repr(given))} is not a date I can read "
+        return [f"{one_line(str(path))}: front matter date {one_line(repr(given))} is not a date I can read "
                 "(use YYYY-MM-DD); ignored it"]  # fmt: skip
     return []
 
@@ -540,9 +520,5 @@ def html_article(html: str, path: Path | str) -> tuple[str, dict]:
 
 
 def _short(text: str, limit: int = 120) -> str:
-    text = _one_line(text)
+    text = one_line(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split()) if "\n" in text or "\r" in text else text

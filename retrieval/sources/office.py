@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from retrieval.errors import BadSourceFile
 from retrieval.types import PageStarts
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,6 @@ _HYPHENATED = re.compile(r"(\w)-\n(?=[a-z])")
 
 
 def _bad(label, problem: str, hint: str = "", *, empty: bool = False):
-    from retrieval.loaders import BadSourceFile
-
     return BadSourceFile(label, problem, hint, kind=BadSourceFile.EMPTY if empty else BadSourceFile.FAILED)
 
 

@@ -1,4 +1,4 @@
-"""A link -> LoadedDocument: fetched safely (retrieval.fetch), read by the same loaders as files.
+"""A link -> LoadedDocument: fetched safely (retrieval.sources.fetch), read by the same loaders as files.
 
 A web page becomes an article by trafilatura (title, site name, author, date from the page's
 metadata); a link to a PDF or Word document is read as one. A page that is not an article (a
@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from retrieval.fetch import Fetched, Fetcher, FetchRefused
-from retrieval.loaders import BadSourceFile, LoadedDocument, document_from_bytes
+from retrieval.errors import BadSourceFile
+from retrieval.sources.fetch import Fetched, Fetcher, FetchRefused
+from retrieval.sources.loaders import LoadedDocument, document_from_bytes
 
 LINK_FORMATS = ("html", "text", "markdown", "pdf", "docx")
 MIN_ARTICLE_WORDS = 40  # a press release has more; a login or consent page has less

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from retrieval.sentences import split_sentences
+from retrieval.text.sentences import split_sentences
 from retrieval.types import Chunk, DocumentMeta, PageStarts, page_at
 
 

@@ -14,7 +14,7 @@ from bot.listeners.brief import USAGE
 from bot.render import BRIEF_PREPARING, HEADER_CHARS, all_text, escape
 from bot.threads import earlier_question
 from briefbot.answer import Citation, SourceRef
-from briefbot.brief import SECTIONS, Brief, BriefItem, BriefSection, empty_brief
+from briefbot.answering.brief import SECTIONS, Brief, BriefItem, BriefSection, empty_brief
 from tests.bot.conftest import bot_settings, start_bot, stop_bot
 from tests.bot.test_render import within_limits
 from tests.conftest import SEEDS

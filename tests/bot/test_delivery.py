@@ -146,7 +146,7 @@ def test_the_pages_of_a_60k_answer_lose_nothing(fake_slack):
 
 def test_a_60k_brief_is_one_summary_within_limits_plus_the_whole_brief_as_a_file_or_pages(fake_slack):
     from bot.delivery import BriefTarget
-    from briefbot.brief import SECTIONS
+    from briefbot.answering.brief import SECTIONS
     from tests.bot.test_brief_command import huge_brief
 
     brief = huge_brief("Trade and transport")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from briefbot.brief import NOTHING, SECTIONS
+from briefbot.answering.brief import NOTHING, SECTIONS
 from briefbot.errors import InvalidQuestion
-from retrieval.terms import terms
+from retrieval.text.terms import terms
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_timeline_is_in_date_order_and_has_2003_and_the_november_visit(brief):
     # the November visit: on the timeline, or dated on its bullet in another section
     dated = [(i.group, i.text) for i in items] + [(i.note, i.text) for _, i in _items(brief) if i.note]
     assert any("November" in label and "visit" in text.lower() for label, text in dated)
-    from briefbot.dates import find_dates
+    from briefbot.answering.dates import find_dates
 
     keys = []
     for item in items:

@@ -40,8 +40,8 @@ def test_ingest_with_a_failing_file_ingests_the_rest_and_exits_3(tmp_path):
 
 
 def _expected_ids(folder) -> set[str]:
-    from retrieval.chunking import chunk_document
-    from retrieval.loaders import iter_source_files, load_document
+    from retrieval.sources.loaders import iter_source_files, load_document
+    from retrieval.text.chunking import chunk_document
 
     ids = set()
     for path, root in iter_source_files([folder]):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from briefbot import evaluation, multihop
-from briefbot.evaluation import EvalDataError, check_citations, evaluate, load_dev_questions
+from briefbot import evaluation
+from briefbot.evaluation import EvalDataError, check_citations, evaluate, load_dev_questions, multihop
 from tests.conftest import DEV_SET, make_settings
 
 ARTICLES = [

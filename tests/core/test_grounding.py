@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from briefbot.grounding import GroundingGuard, parse
+from briefbot.llm.grounding import GroundingGuard, parse
 
 SUPPORTED = [
     ("What was agreed on connectivity?", "Both sides want to strengthen regional connectivity through logistics and transport links.", "logistics and transport links"),

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible transport (`briefbot.openai_chat`) against a fake server on 127.0.0.1:
+"""The OpenAI-compatible transport (`briefbot.llm.openai_chat`) against a fake server on 127.0.0.1:
 real HTTP, the real `openai` client, the real service over embedded Chroma. What goes over the
 wire, and what the user gets when the endpoint is rate limited, fails, hangs, trickles, or
 returns garbage. What the core does with a model's reply is tests/core/test_model_answers.py."""
@@ -146,7 +146,7 @@ def test_the_brief_keeps_its_offline_bottom_line_when_the_model_fails(llm_servic
 
 def test_token_usage_is_logged_and_the_key_is_not(llm_service, fake_openai, caplog):
     fake_openai.then(answering((GOOD, GOOD_AT)))
-    with caplog.at_level(logging.INFO, logger="briefbot.openai_chat"):
+    with caplog.at_level(logging.INFO, logger="briefbot.llm.openai_chat"):
         llm_service().ask(QUESTION)
     assert "fake-gpt used 812 prompt + 64 completion tokens" in caplog.text
     assert API_KEY not in caplog.text

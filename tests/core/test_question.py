@@ -2,8 +2,8 @@
 
 import pytest
 
-from briefbot.compose import refusal_text
-from briefbot.question import attributed_outlets, indirect, outlet_known, read_question
+from briefbot.answering.compose import refusal_text
+from briefbot.answering.question import attributed_outlets, indirect, outlet_known, read_question
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def test_a_damaged_pdf_or_docx_is_refused_and_nothing_is_stored(intaking):
 
 
 def test_page_starts_follow_a_sentence_over_the_page_break():
-    from retrieval.loaders import document_from_bytes
+    from retrieval.sources.loaders import document_from_bytes
 
     data = documents.pdf([
         ["The ministers met in Astana on Monday and agreed on a new", "freight route across the Caspian Sea."],
@@ -103,7 +103,7 @@ def test_a_source_whose_write_stops_half_way_leaves_no_chunks(intaking):
     """The embedder fails on the second batch of a long document, after the first was stored:
     the chunks already written are taken back."""
     from retrieval.ingest import Ingestor, SourceDocument
-    from retrieval.loaders import document_from_bytes
+    from retrieval.sources.loaders import document_from_bytes
 
     real = intaking.service.ingestor.embedder
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.fetch import Fetcher, FetchPolicy, FetchRefused, blocked_reason, normalise_url
+from retrieval.sources.fetch import Fetcher, FetchPolicy, FetchRefused, blocked_reason, normalise_url
 
 CLOSED = Fetcher(FetchPolicy(allow_private=False, timeout=3, total_seconds=5))
 

@@ -56,7 +56,7 @@ def test_a_50_mb_response_is_refused_without_reading_it_all_and_nothing_is_store
 
 
 def test_a_declared_size_over_the_cap_is_refused_before_reading(site):
-    from retrieval.fetch import Fetcher, FetchPolicy, FetchRefused
+    from retrieval.sources.fetch import Fetcher, FetchPolicy, FetchRefused
 
     site.add("/declared", b"x" * 3_000_000, "text/html")
     with pytest.raises(FetchRefused, match=r"is 3.0 MB, over the 1.0 MB limit"):

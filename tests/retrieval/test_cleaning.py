@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.cleaning import clean_article, parse_date
+from retrieval.text.cleaning import clean_article, parse_date
 from tests.conftest import SEEDS
 
 SEED_000 = "000_69c16f647ae5ebe9.txt"

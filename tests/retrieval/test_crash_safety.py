@@ -14,8 +14,8 @@ import pytest
 
 from bench.corpus import write_corpus
 from briefbot.factory import build_service
-from retrieval.chunking import chunk_document
-from retrieval.loaders import iter_source_files, load_document
+from retrieval.sources.loaders import iter_source_files, load_document
+from retrieval.text.chunking import chunk_document
 from tests.conftest import make_settings
 
 
@@ -105,7 +105,7 @@ class _WatchedIngest:
     def _watch(self) -> None:
         for line in self.proc.stderr:
             with self._changed:
-                if "retrieval.embedder: loaded" in line:
+                if "retrieval.index.embedder: loaded" in line:
                     self.loaded = time.monotonic() - self.started
                 elif "retrieval.ingest: stored" in line:
                     self.stored.append(time.monotonic() - self.started)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from retrieval.embedder import BF16_MIN_TEXTS, MiniLMEmbedder, native_bf16
+from retrieval.index.embedder import BF16_MIN_TEXTS, MiniLMEmbedder, native_bf16
 from tests.conftest import SEEDS
 
 TEXTS = [line.strip() for path in sorted(SEEDS.iterdir()) for line in path.read_text().splitlines() if line.strip()]
@@ -74,7 +74,7 @@ def test_an_unusable_cache_falls_back_to_torch_with_a_warning(tmp_path, caplog):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     embedder = MiniLMEmbedder(cache_dir=blocker)
-    with caplog.at_level(logging.WARNING, logger="retrieval.embedder"):
+    with caplog.at_level(logging.WARNING, logger="retrieval.index.embedder"):
         vectors = embedder.embed(["The plan covers trade."])
     assert embedder._onnx is None and vectors.shape == (1, 384)
     assert "embedding with PyTorch instead of ONNX Runtime" in caplog.text

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from briefbot.factory import build_service
-from retrieval.loaders import load_document
+from retrieval.sources.loaders import load_document
 from tests.conftest import PROJECT_ROOT, make_settings
 
 GOOD = "The ferry service between Gwadar and Karachi starts in May. Officials said tickets go on sale soon."
@@ -81,7 +81,7 @@ def test_an_alias_bomb_title_is_refused_without_expanding_it(tmp_path):
         import resource, sys, time
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
         from pathlib import Path
-        from retrieval.loaders import load_document
+        from retrieval.sources.loaders import load_document
         started = time.perf_counter()
         doc = load_document(Path({str(path)!r}), Path({str(tmp_path)!r}))
         print(round(time.perf_counter() - started, 2), len(doc.meta.title), doc.warnings)

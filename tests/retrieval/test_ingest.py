@@ -6,8 +6,8 @@ import pytest
 
 from briefbot.errors import EmbeddingModelMismatch, StoreBusy
 from briefbot.factory import build_service
-from retrieval.lock import write_lock
-from retrieval.store import ChunkStore, embedded_client
+from retrieval.index.lock import write_lock
+from retrieval.index.store import ChunkStore, embedded_client
 from tests.conftest import make_settings
 
 
@@ -106,7 +106,7 @@ def test_an_edit_embeds_only_the_sentences_it_changed(service, seed_copy, embedd
     keep their stored vectors: only the new sentence is embedded, and the answers see it."""
     import numpy as np
 
-    from retrieval.embedder import chunk_vector
+    from retrieval.index.embedder import chunk_vector
 
     first = service.ingest([seed_copy])
     assert first.sentences_embedded > 20 and first.sentences_reused == 0
@@ -137,7 +137,7 @@ def test_the_vector_index_is_saved_often_so_a_new_process_opens_it_fast(tmp_path
     """Chroma replays the writes its vector index has not saved yet when a process opens the
     collection (~0.4 CPU-s at 10k chunks with its default of 1,000): briefbot's collections, and
     older ones from their next ingest on, are saved every HNSW_SYNC_THRESHOLD writes."""
-    from retrieval.store import HNSW_SYNC_THRESHOLD
+    from retrieval.index.store import HNSW_SYNC_THRESHOLD
 
     client = embedded_client(tmp_path / "data" / "chroma")
     client.get_or_create_collection("briefbot", metadata={"embedding_model": embedder.name, "generation": "0"},

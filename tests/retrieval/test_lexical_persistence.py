@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from briefbot.factory import build_service
-from retrieval.lexical import LexicalIndex
+from retrieval.index.lexical import LexicalIndex
 from tests.conftest import make_settings
 
 EDITED = "002_7fc1add390062dda.txt"

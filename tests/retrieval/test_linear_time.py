@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from retrieval.sentences import split_sentences
+from retrieval.text.sentences import split_sentences
 
 SMALL = 4_000
 BIG = 200_000
@@ -63,7 +63,7 @@ def test_the_pathological_run_still_splits_sensibly():
 
 
 def _clean(text: str):
-    from retrieval.cleaning import clean_article
+    from retrieval.text.cleaning import clean_article
 
     return clean_article(text, "x.txt")
 
@@ -87,7 +87,7 @@ def test_cleaning_is_linear(make):
 
 
 def _markdown(text: str):
-    from retrieval.loaders import markdown_to_text
+    from retrieval.sources.loaders import markdown_to_text
 
     return markdown_to_text(text)
 
@@ -116,8 +116,8 @@ def test_markdown_unwrapping_is_linear(make):
 
 @pytest.mark.parametrize("suffix", [".txt", ".md"])
 def test_a_hostile_file_reads_cleans_and_chunks_in_well_under_a_second(tmp_path, suffix):
-    from retrieval.chunking import chunk_document
-    from retrieval.loaders import load_document
+    from retrieval.sources.loaders import load_document
+    from retrieval.text.chunking import chunk_document
 
     shapes = [*SENTENCE_CASES.values(), *CLEANING_CASES.values(), *MARKDOWN_CASES.values()]
     body = "\n\n".join(make(BIG // len(shapes)) for make in shapes)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from briefbot.factory import build_service
-from retrieval.lock import write_lock
+from retrieval.index.lock import write_lock
 from retrieval.types import SearchFilters
 from tests.conftest import PROJECT_ROOT, make_settings
 
@@ -149,7 +149,7 @@ def test_a_rebuild_during_another_ingest_is_refused_before_it_touches_anything(l
 
 @pytest.mark.slow
 def test_a_rebuild_replaces_a_store_built_with_another_model(tmp_path, seed_copy):
-    from retrieval.store import ChunkStore, embedded_client
+    from retrieval.index.store import ChunkStore, embedded_client
 
     data = tmp_path / "data"
     ChunkStore(embedded_client(data / "chroma"), "briefbot", "some-other-model")

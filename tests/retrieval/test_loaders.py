@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.loaders import BadSourceFile, LoadedDocument, iter_source_files, load_document
+from retrieval.errors import BadSourceFile
+from retrieval.sources.loaders import LoadedDocument, iter_source_files, load_document
 from tests.conftest import SEEDS
 
 ARTICLE = "Pakistan and Kazakhstan signed an action plan on Tuesday. The visit lasted two days."

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from bench.corpus import make_article
-from retrieval.cleaning import clean_article
-from retrieval.sentences import sentences, split_sentences
+from retrieval.text.cleaning import clean_article
+from retrieval.text.sentences import sentences, split_sentences
 from tests.conftest import SEEDS
 
 CASES = {

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from briefbot.chat_model import ChatModel
 from briefbot.errors import GeneratorUnavailable
+from briefbot.llm.chat_model import ChatModel
 
 
 @dataclass(frozen=True)

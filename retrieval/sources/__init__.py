@@ -1,0 +1,1 @@
+"""Reading what comes in: files (text, Markdown, HTML, PDF, Word), links, feeds."""
