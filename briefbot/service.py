@@ -14,6 +14,7 @@ from briefbot.answering.brief import Brief, BriefBuilder
 from briefbot.answering.compose import OfflineComposer, refusal
 from briefbot.answering.followup import resolve_follow_up
 from briefbot.answering.freshness import freshness_of
+from briefbot.answering.nlp import english
 from briefbot.answering.question import names_nothing_to_compare, read_question
 from briefbot.errors import InvalidQuestion
 from retrieval.index.search import HybridRetriever, narrowed
@@ -79,9 +80,11 @@ class BriefingService:
     def warm_up(self) -> BriefingService:
         """Load what a first question would otherwise wait for (a server calls this before it takes
         questions): the question side of the embedding model, the store's vector index and the
-        lexical index of its current generation (from disk, as ingest wrote it)."""
+        lexical index of its current generation (from disk, as ingest wrote it), and the English
+        pipeline that reads questions."""
         self.retriever.embedder.embed(["warm-up"])
         self.retriever.lexical()
+        english().warm_up()
         return self
 
     def ask(

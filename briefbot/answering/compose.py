@@ -19,6 +19,7 @@ from briefbot.answering.evidence import (
     near_duplicate,
     sentences_of,
 )
+from briefbot.answering.frame import OPEN, YESNO, frame_question
 from briefbot.answering.lead import (
     Lead,
     clause,
@@ -32,6 +33,8 @@ from briefbot.answering.lead import (
     yes_no_lead,
 )
 from briefbot.answering.question import Question, indirect, outlet_known, read_question, subject_of
+from briefbot.answering.summary import summarize
+from briefbot.answering.verdict import decide
 from briefbot.llm.grounding import GroundingGuard
 from retrieval.text.terms import query_terms, terms
 from retrieval.types import DocumentMeta, Passage
@@ -73,7 +76,8 @@ class OfflineComposer:
         self.guard = guard
 
     def compose(self, question: str, passages: list[Passage]) -> Answer:
-        q = read_question(question)
+        frame = frame_question(question)
+        q = frame.question
         missing = self.missing(q)
         if missing:
             return refusal(question, passages, reason=missing)
@@ -89,6 +93,14 @@ class OfflineComposer:
                 if FORWARD_LOOKING.search(s.text):
                     s.score += self.t.forward_bonus
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
+        if frame.answer_type == OPEN:  # key points, each once, merged across sources
+            summary = summarize(frame, ranked, passages, self.scorer)
+            if summary is not None:
+                return self.checked(summary, passages)
+        if frame.answer_type == YESNO:  # a verdict decided over the question's claims
+            verdict = decide(frame, ranked, passages, self.scorer)
+            if verdict is not None:
+                return self.checked(verdict, passages)
         floor = max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio)
         qterms = frozenset(query_terms(question))
         lead = self.lead(q, ranked, floor, qterms)
