@@ -25,6 +25,7 @@ from bot.render import Message
 from briefbot.answer import Answer
 
 if TYPE_CHECKING:  # the model only: the bot needs none of the brief builder's retrieval imports
+    from bot.canvas import Canvases
     from briefbot.answering.brief import Brief
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ TRUNCATED = "(The answer goes on beyond what fits here; a narrower question give
 GENERIC_ERROR = "Sorry, something went wrong while answering. The details are in the bot's log."
 BRIEF_ERROR = "Sorry, something went wrong while preparing the brief. The details are in the bot's log."
 BRIEF_FILE_NOTE = "The full brief, every item with its citations, is in the attached file `{filename}`."
+BRIEF_CANVAS_NOTE = "The full brief, every item with its citations, is in this channel's canvas."
 # When the file cannot be attached, the message that announced it is corrected to say where the text went.
 PAGES_NOTE = "The answer is long: it follows in full in the next messages."
 PAGES_CUT_NOTE = "The answer is long: its first {pages} parts follow in the next messages; a narrower question gives a shorter answer."
@@ -392,7 +394,9 @@ class BriefTarget:
         response_url: ResponseUrl,
         topic: str,
         thread_ts: str | None = None,
+        canvases: Canvases | None = None,
     ) -> None:
+        self.canvases = canvases  # the channel's canvas, where the workspace allows it
         self.slash = SlashTarget(client, channel=channel, user=user, response_url=response_url, ephemeral=False,
                                  question=topic)  # fmt: skip
         self.slash.thread_ts = thread_ts  # slash commands carry none; kept for a brief asked in a thread
@@ -421,6 +425,11 @@ class BriefTarget:
                 self.client.chat_postEphemeral(
                     channel=self.channel, user=self.user, text=message.text, blocks=message.blocks
                 )
+            return
+        link = self.canvases.publish(self.channel, brief.to_markdown()) if self.canvases and not brief.empty else None
+        if link:
+            message = render.render_brief(brief, asked_by=self.user, file_note=BRIEF_CANVAS_NOTE, canvas_url=link)
+            slash.show(message, brief_metadata(brief))
             return
         filename = render.brief_filename(brief)
         note = None if brief.empty else BRIEF_FILE_NOTE.format(filename=filename)
