@@ -62,7 +62,10 @@ class Canvases:
                 try:
                     self.client.api_call(
                         "canvases.edit",
-                        json={"canvas_id": canvas_id, "changes": [{"operation": "replace", "document_content": content}]},
+                        json={
+                            "canvas_id": canvas_id,
+                            "changes": [{"operation": "replace", "document_content": content}],
+                        },
                     )
                     return self.link(canvas_id)
                 except SlackApiError as exc:
@@ -94,7 +97,9 @@ class Canvases:
         if self._team_url is None:
             try:
                 auth = self.client.auth_test()
-                self._team_url = f"{str(auth.get('url') or 'https://slack.com/').rstrip('/')}/docs/{auth.get('team_id')}"
+                self._team_url = (
+                    f"{str(auth.get('url') or 'https://slack.com/').rstrip('/')}/docs/{auth.get('team_id')}"
+                )
             except Exception:
                 return f"https://slack.com/docs/{canvas_id}"
         return f"{self._team_url}/{canvas_id}"

@@ -27,6 +27,7 @@ from briefbot.answer import Answer
 if TYPE_CHECKING:  # the model only: the bot needs none of the brief builder's retrieval imports
     from bot.canvas import Canvases
     from briefbot.answering.brief import Brief
+    from briefbot.answering.digest import Digest
 
 log = logging.getLogger(__name__)
 
@@ -455,6 +456,28 @@ class BriefTarget:
             metadata=brief_metadata(brief),
             notes=(BRIEF_PAGES_NOTE, BRIEF_PAGES_CUT_NOTE, BRIEF_TRUNCATED),
         )
+
+
+class DigestTarget(BriefTarget):
+    """`/brief <topic> since <date>`: "Preparing the brief..." replaced by the digest (one message,
+    every key point cited), the channel's canvas updated with it where the workspace allows."""
+
+    def finish(self, digest: Digest) -> None:  # type: ignore[override]
+        slash = self.slash
+        metadata = {
+            "event_type": METADATA_EVENT,
+            "event_payload": {"answer_id": digest.id, "question": render.clip(digest.topic, 1000), "kind": "digest"},
+        }
+        if slash.via_url:
+            message = render.render_digest(digest, asked_by=self.user)
+            if not slash.response_url.send(message, response_type="in_channel"):
+                slash.tell_reply_link_gone("/brief", "digest")
+                self.client.chat_postEphemeral(
+                    channel=self.channel, user=self.user, text=message.text, blocks=message.blocks
+                )
+            return
+        link = self.canvases.publish(self.channel, digest.to_markdown()) if self.canvases and not digest.empty else None
+        slash.show(render.render_digest(digest, asked_by=self.user, canvas_url=link), metadata)
 
 
 def _error_name(exc: Exception) -> str:

@@ -40,6 +40,8 @@ class DigestService(Protocol):
         self, topic: str, *, since: float, sets: frozenset[str] | None = None, earlier: list[CitedText] | None = None
     ) -> Digest: ...
 
+    def ingested_until(self, *, sets: frozenset[str] | None = None) -> float: ...
+
 
 class DigestScheduler:
     def __init__(

@@ -115,6 +115,12 @@ def date_start(day: str) -> float:
     return dt.datetime.combine(dt.date.fromisoformat(parse_date(day)), dt.time()).timestamp()
 
 
+def _watch(row: tuple) -> Watch:
+    id_, channel, topic, cadence, until, created, since, period, points = row
+    return Watch(id_, channel, topic, cadence, until, created, since, period,
+                 tuple(CitedText.model_validate(p) for p in json.loads(points or "[]")))  # fmt: skip
+
+
 class WatchStore:
     """Thread- and process-safe: one short connection per call (SQLite in WAL mode); several
     processes may share the file."""
@@ -171,10 +177,7 @@ class WatchStore:
         sql = "SELECT id, channel, topic, cadence, until, created, since, period, points FROM watches"
         with self._lock, closing(self._connect()) as db:
             rows = db.execute(f"{sql} {where} ORDER BY id", args).fetchall()
-        return [
-            Watch(*row[:8], points=tuple(CitedText.model_validate(p) for p in json.loads(row[8] or "[]")))
-            for row in rows
-        ]
+        return [_watch(row) for row in rows]
 
     def claim(self, watch_id: int, period: str) -> bool:
         """True for exactly one caller per (watch, period), across threads and processes."""
@@ -189,6 +192,4 @@ class WatchStore:
                 db.execute("UPDATE watches SET since = MAX(since, ?) WHERE id = ?", (since, watch_id))
             else:
                 data = json.dumps([p.model_dump(mode="json") for p in points])
-                db.execute(
-                    "UPDATE watches SET since = MAX(since, ?), points = ? WHERE id = ?", (since, data, watch_id)
-                )
+                db.execute("UPDATE watches SET since = MAX(since, ?), points = ? WHERE id = ?", (since, data, watch_id))

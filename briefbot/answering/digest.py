@@ -139,12 +139,12 @@ def _key_points(brief: Brief, limit: int) -> tuple[list[CitedText], list[SourceR
     by_number = {s.number: s for s in brief.sources}
     renumber: dict[int, int] = {}
     points = []
-    for item in items:
+    for point in items:
         citations = []
-        for c in item.citations:
+        for c in point.citations:
             number = renumber.setdefault(c.number, len(renumber) + 1)
             citations.append(c.model_copy(update={"number": number}))
-        points.append(CitedText(text=item.text, citations=citations))
+        points.append(CitedText(text=point.text, citations=citations))
     sources = [by_number[old].model_copy(update={"number": new}) for old, new in renumber.items()]
     return points, sources
 
