@@ -21,7 +21,7 @@ from bot.answering import Answerer, AnswerService
 from bot.canvas import Canvases
 from bot.dedupe import SeenKeys
 from bot.delivery import GENERIC_ERROR, ResponseUrl
-from bot.deps import Access, Bot, ChannelSets
+from bot.deps import Access, Bot, ChannelSets, is_dm
 from bot.digests import DigestScheduler
 from bot.feedback import FeedbackStore
 from bot.journal import open_journal, recover
@@ -114,7 +114,7 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
             service,  # type: ignore[arg-type]
             WatchStore(settings.watches_file),
             client,
-            bot.sets,
+            lambda channel: bot.sets.of(channel, is_dm=is_dm(channel)),
             hour=settings.digest_hour,
             nothing_new=settings.digest_when_nothing_new,
             interval=settings.digest_check_seconds,

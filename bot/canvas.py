@@ -29,6 +29,12 @@ ADMIN_NOTE = (
 )
 
 
+def inert(markdown: str) -> str:
+    """Slack markup a source carries (`<!channel>`, `<@U123>`, `<http://x|click>`) shown as typed,
+    never a ping or a forged link: a zero-width space after each `<`."""
+    return markdown.replace("<", "<\u200b")
+
+
 class Canvases:
     def __init__(self, client: WebClient, path: Path) -> None:
         self.client = client
@@ -55,7 +61,7 @@ class Canvases:
     def publish(self, channel: str, markdown: str) -> str | None:
         """The channel canvas holding `markdown` (created or replaced): its link, or None when
         the workspace does not allow it (the caller falls back to a file)."""
-        content = {"type": "markdown", "markdown": markdown}
+        content = {"type": "markdown", "markdown": inert(markdown)}
         canvas_id = self.canvas_of(channel)
         try:
             if canvas_id:

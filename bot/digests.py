@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Protocol
 from slack_sdk import WebClient
 
 from bot import render
-from bot.deps import ChannelSets, is_dm
 from bot.feedback import FeedbackStore
 from briefbot.watches import Watch, WatchStore, period_of
 
@@ -49,7 +48,7 @@ class DigestScheduler:
         service: DigestService,
         watches: WatchStore,
         client: WebClient,
-        sets: ChannelSets,
+        sets_of: Callable[[str], frozenset[str]],
         *,
         hour: int = 8,
         nothing_new: str = "line",
@@ -61,7 +60,7 @@ class DigestScheduler:
         self.service = service
         self.watches = watches
         self.client = client
-        self.sets = sets
+        self.sets_of = sets_of  # a channel's source sets, as for its answers
         self.hour = hour
         self.nothing_new = nothing_new
         self.interval = interval
@@ -121,7 +120,7 @@ class DigestScheduler:
         return posted
 
     def post(self, watch: Watch, period: str) -> int:
-        sets = self.sets.of(watch.channel, is_dm=is_dm(watch.channel))
+        sets = self.sets_of(watch.channel)
         digest = self.service.whats_new(watch.topic, since=watch.since, sets=sets, earlier=list(watch.points))
         if digest.empty:
             if self.nothing_new == "line":

@@ -7,7 +7,7 @@ A watch is (channel, topic, cadence daily|weekly, optional last day). It remembe
 - `points`: the previous digest's key points (to say what a new digest changes).
 
 Once per period, even with several `serve` replicas on one file: `claim(watch, period)` is one
-`UPDATE ... SET period = ? WHERE id = ? AND period <> ?`; SQLite runs writes one at a time across
+`UPDATE ... SET period = ? WHERE id = ? AND period < ?` (period keys sort by time); SQLite runs writes one at a time across
 processes, so exactly one caller sees a changed row and posts. Claimed first, posted after: if the
 process dies in between, that period's digest is lost (at most once, never twice) and its sources
 come in the next one, because `since` moves only once a digest is out.
@@ -147,7 +147,7 @@ class WatchStore:
             db.execute(
                 "INSERT INTO watches (channel, topic, topic_key, cadence, until, created, since, period) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, topic_key) DO UPDATE SET "
-                "cadence = excluded.cadence, until = excluded.until, topic = excluded.topic",
+                "cadence = excluded.cadence, until = excluded.until, topic = excluded.topic, period = excluded.period",
                 (channel, topic, topic.lower(), cadence, until, time.time(), since, period_of(cadence, now)),
             )
         found = self.find(channel, topic)
@@ -180,9 +180,11 @@ class WatchStore:
         return [_watch(row) for row in rows]
 
     def claim(self, watch_id: int, period: str) -> bool:
-        """True for exactly one caller per (watch, period), across threads and processes."""
+        """True for exactly one caller per (watch, period), across threads and processes. Periods
+        only move forward (keys sort by time): a replica whose clock lags never takes back a
+        period already done."""
         with self._lock, closing(self._connect()) as db:
-            cur = db.execute("UPDATE watches SET period = ? WHERE id = ? AND period <> ?", (period, watch_id, period))
+            cur = db.execute("UPDATE watches SET period = ? WHERE id = ? AND period < ?", (period, watch_id, period))
         return cur.rowcount == 1
 
     def sent(self, watch_id: int, *, since: float, points: list[CitedText] | None) -> None:
