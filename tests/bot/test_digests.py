@@ -103,7 +103,9 @@ def test_a_watched_topic_gets_one_digest_per_day_of_only_the_new_sources(tmp_pat
         assert "New since " in text and "1 source" in text
         # the restricted article: in the channel that reads `cables`, never in the public one
         assert SECRET in str(posted(fake_slack, "C0SECRET"))
-        elsewhere = [c for c in fake_slack.calls() if "C0SECRET" not in (c.params.get("channel"), c.params.get("channel_id"))]
+        elsewhere = [
+            c for c in fake_slack.calls() if "C0SECRET" not in (c.params.get("channel"), c.params.get("channel_id"))
+        ]
         assert elsewhere and not [c for c in elsewhere if SECRET in str(c.params)]
 
         # a 👍 on the digest is logged with its topic

@@ -85,8 +85,12 @@ def test_two_processes_claim_each_period_once(tmp_path):
     watch = WatchStore(path).add("C1", "topic", since=0.0, now=DAY1)
     start = f"{time.time() + 2:.3f}"
     procs = [
-        subprocess.Popen([sys.executable, "-c", CLAIMER, str(path), str(watch.id), start], stdout=subprocess.PIPE,
-                         text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(path), str(watch.id), start],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )  # fmt: skip
         for _ in range(2)
     ]
     won = [list(map(int, p.communicate(timeout=120)[0].split())) for p in procs]
