@@ -387,7 +387,7 @@ def _watch_topic(args, settings: Settings) -> int:
     if args.action == "list":
         rows = store.all(args.channel)
         for w in rows:
-            print(f"{w.id}\t{w.channel}\t{w.topic}\t{w.schedule}\tlast digest: {w.period[1:] or 'none yet'}")
+            print(f"{w.id}\t{w.channel}\t{w.topic}\t{w.schedule}\tdone up to period {w.period or '-'}")
         if not rows:
             print("no watched topics", file=sys.stderr)
         return 0
