@@ -23,6 +23,7 @@ from briefbot.errors import EXPECTED_ERRORS
 
 if TYPE_CHECKING:
     from briefbot.answering.brief import Brief
+    from briefbot.answering.digest import Digest
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class AnswerService(Protocol):
     def ask(self, question: str, *, context: str | None = None, sets: frozenset[str] | None = None) -> Answer: ...
 
     def brief(self, topic: str, *, sets: frozenset[str] | None = None) -> Brief: ...
+
+    def whats_new(self, topic: str, *, since: float, sets: frozenset[str] | None = None) -> Digest: ...
 
 
 @dataclass
@@ -58,7 +61,20 @@ class BriefJob:
     journal_id: int | None = None
 
 
-AnyJob = TypeVar("AnyJob", Job, BriefJob)
+@dataclass
+class DigestJob:
+    """`/brief <topic> since <date>`: what's new on the topic, ingested since `since` (Unix time)."""
+
+    topic: str
+    since: float
+    user: str
+    channel: str
+    target: Target[Digest]
+    sets: frozenset[str]
+    journal_id: int | None = None
+
+
+AnyJob = TypeVar("AnyJob", Job, BriefJob, DigestJob)
 
 
 class Answerer:
@@ -91,6 +107,10 @@ class Answerer:
     def submit_brief(self, job: BriefJob) -> bool:
         """Queue a `/brief`: same queue, same limits, same placeholder-then-work order as questions."""
         return self._enqueue(job, self._brief)
+
+    def submit_digest(self, job: DigestJob) -> bool:
+        """Queue a "what's new since": as a brief."""
+        return self._enqueue(job, self._digest)
 
     def _enqueue(self, job: AnyJob, work: Callable[[AnyJob], None]) -> bool:
         with self._lock:
@@ -152,6 +172,9 @@ class Answerer:
     def _brief(self, job: BriefJob) -> None:
         def work() -> None:
             brief = self.service.brief(job.topic, sets=job.sets)
+            if self.feedback is not None:  # a vote on the brief is logged with its topic
+                self.feedback.record_answer(brief.id, job.topic, mode="brief", refused=brief.empty,
+                                            channel=job.channel, user=job.user)  # fmt: skip
             job.target.finish(brief)
             log.info(
                 "brief %s in %s: %s, %d items, %d sources, %.0f ms",
@@ -165,7 +188,21 @@ class Answerer:
 
         self._run(job, work, "brief", "preparing a brief", BRIEF_ERROR)
 
-    def _run(self, job: Job | BriefJob, work: Callable[[], None], what: str, doing: str, error: str) -> None:
+    def _digest(self, job: DigestJob) -> None:
+        def work() -> None:
+            digest = self.service.whats_new(job.topic, since=job.since, sets=job.sets)
+            if self.feedback is not None:
+                self.feedback.record_answer(digest.id, f"since: {job.topic}", mode="digest", refused=digest.empty,
+                                            channel=job.channel, user=job.user)  # fmt: skip
+            job.target.finish(digest)
+            log.info("what's new %s in %s: %d points, %d new sources", digest.id, job.channel, len(digest.points),
+                     len(digest.sources))  # fmt: skip
+
+        self._run(job, work, "digest", "preparing what's new", BRIEF_ERROR)
+
+    def _run(
+        self, job: Job | BriefJob | DigestJob, work: Callable[[], None], what: str, doing: str, error: str
+    ) -> None:
         """One job on a worker: the core's own errors told to the asker as they are, anything else
         logged and told as `error`; the journal and the queue count settled either way."""
         try:
@@ -193,11 +230,11 @@ class Answerer:
 
     # -- the journal (best effort: a question is answered even when it cannot be written down)
 
-    def _journal_add(self, job: Job | BriefJob) -> None:
+    def _journal_add(self, job: Job | BriefJob | DigestJob) -> None:
         """Once the placeholder is up (or could not be posted): the question and where its asker waits."""
         if self.journal is None:
             return
-        kind, text = ("brief", job.topic) if isinstance(job, BriefJob) else ("ask", job.question)
+        kind, text = ("ask", job.question) if isinstance(job, Job) else ("brief", job.topic)
         target = job.target
         placeholder = None if getattr(target, "via_url", False) else getattr(target, "ts", None)
         url = None if placeholder else getattr(getattr(target, "response_url", None), "url", None)
@@ -209,7 +246,7 @@ class Answerer:
         except Exception as exc:
             log.warning("could not journal a question from %s (%s)", job.user, type(exc).__name__)
 
-    def _journal_done(self, job: Job | BriefJob) -> None:
+    def _journal_done(self, job: Job | BriefJob | DigestJob) -> None:
         if self.journal is None or job.journal_id is None:
             return
         try:

@@ -18,20 +18,24 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.answering import Answerer, AnswerService
+from bot.canvas import Canvases
 from bot.dedupe import SeenKeys
 from bot.delivery import GENERIC_ERROR, ResponseUrl
-from bot.deps import Access, Bot, ChannelSets
+from bot.deps import Access, Bot, ChannelSets, is_dm
+from bot.digests import DigestScheduler
 from bot.feedback import FeedbackStore
 from bot.journal import open_journal, recover
 from bot.listeners import register_all
 from bot.render import short_message
 from bot.sources import SlackFiles, SourceDesk
 from briefbot.settings import Settings
+from briefbot.watches import WatchStore
 
 log = logging.getLogger(__name__)
 
 ANSWER_WORKERS = 4  # concurrent service.ask calls (CPU-bound; 2 cores here)
 JOURNAL_FILE = "journal.sqlite3"  # questions in progress, in BRIEFBOT_DATA_DIR
+CANVAS_FILE = "canvases.sqlite3"  # each channel's canvas made by briefbot, in BRIEFBOT_DATA_DIR
 
 
 def secret_value(value) -> str | None:
@@ -103,6 +107,20 @@ def create_app(settings: Settings, service: AnswerService, *, client: WebClient 
         ephemeral=settings.slack_ephemeral,
     )
     bot.sources = _source_desk(settings, service)
+    if settings.slack_canvas:
+        bot.canvases = Canvases(client, settings.data_dir / CANVAS_FILE)
+    if hasattr(service, "whats_new"):  # watched topics need the core's digests
+        bot.digests = DigestScheduler(
+            service,  # type: ignore[arg-type]
+            WatchStore(settings.watches_file),
+            client,
+            lambda channel: bot.sets.of(channel, is_dm=is_dm(channel)),
+            hour=settings.digest_hour,
+            nothing_new=settings.digest_when_nothing_new,
+            interval=settings.digest_check_seconds,
+            canvases=bot.canvases,
+            feedback=feedback,
+        )
     # Without a signing secret (Socket Mode) no HTTP request may pass: verify against a random one.
     signing_secret = secret_value(settings.slack_signing_secret) or secrets.token_hex(32)
     bot.signing_secret = signing_secret

@@ -25,7 +25,9 @@ from bot.render import Message
 from briefbot.answer import Answer
 
 if TYPE_CHECKING:  # the model only: the bot needs none of the brief builder's retrieval imports
+    from bot.canvas import Canvases
     from briefbot.answering.brief import Brief
+    from briefbot.answering.digest import Digest
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ TRUNCATED = "(The answer goes on beyond what fits here; a narrower question give
 GENERIC_ERROR = "Sorry, something went wrong while answering. The details are in the bot's log."
 BRIEF_ERROR = "Sorry, something went wrong while preparing the brief. The details are in the bot's log."
 BRIEF_FILE_NOTE = "The full brief, every item with its citations, is in the attached file `{filename}`."
+BRIEF_CANVAS_NOTE = "The full brief, every item with its citations, is in this channel's canvas."
 # When the file cannot be attached, the message that announced it is corrected to say where the text went.
 PAGES_NOTE = "The answer is long: it follows in full in the next messages."
 PAGES_CUT_NOTE = "The answer is long: its first {pages} parts follow in the next messages; a narrower question gives a shorter answer."
@@ -392,7 +395,9 @@ class BriefTarget:
         response_url: ResponseUrl,
         topic: str,
         thread_ts: str | None = None,
+        canvases: Canvases | None = None,
     ) -> None:
+        self.canvases = canvases  # the channel's canvas, where the workspace allows it
         self.slash = SlashTarget(client, channel=channel, user=user, response_url=response_url, ephemeral=False,
                                  question=topic)  # fmt: skip
         self.slash.thread_ts = thread_ts  # slash commands carry none; kept for a brief asked in a thread
@@ -422,6 +427,11 @@ class BriefTarget:
                     channel=self.channel, user=self.user, text=message.text, blocks=message.blocks
                 )
             return
+        link = self.canvases.publish(self.channel, brief.to_markdown()) if self.canvases and not brief.empty else None
+        if link:
+            message = render.render_brief(brief, asked_by=self.user, file_note=BRIEF_CANVAS_NOTE, canvas_url=link)
+            slash.show(message, brief_metadata(brief))
+            return
         filename = render.brief_filename(brief)
         note = None if brief.empty else BRIEF_FILE_NOTE.format(filename=filename)
         message = render.render_brief(brief, asked_by=self.user, file_note=note)
@@ -446,6 +456,28 @@ class BriefTarget:
             metadata=brief_metadata(brief),
             notes=(BRIEF_PAGES_NOTE, BRIEF_PAGES_CUT_NOTE, BRIEF_TRUNCATED),
         )
+
+
+class DigestTarget(BriefTarget):
+    """`/brief <topic> since <date>`: "Preparing the brief..." replaced by the digest (one message,
+    every key point cited), the channel's canvas updated with it where the workspace allows."""
+
+    def finish(self, digest: Digest) -> None:  # type: ignore[override]
+        slash = self.slash
+        metadata = {
+            "event_type": METADATA_EVENT,
+            "event_payload": {"answer_id": digest.id, "question": render.clip(digest.topic, 1000), "kind": "digest"},
+        }
+        if slash.via_url:
+            message = render.render_digest(digest, asked_by=self.user)
+            if not slash.response_url.send(message, response_type="in_channel"):
+                slash.tell_reply_link_gone("/brief", "digest")
+                self.client.chat_postEphemeral(
+                    channel=self.channel, user=self.user, text=message.text, blocks=message.blocks
+                )
+            return
+        link = self.canvases.publish(self.channel, digest.to_markdown()) if self.canvases and not digest.empty else None
+        slash.show(render.render_digest(digest, asked_by=self.user, canvas_url=link), metadata)
 
 
 def _error_name(exc: Exception) -> str:

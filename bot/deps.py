@@ -12,6 +12,8 @@ from bot.feedback import FeedbackStore
 from bot.render import short_message, slack_to_plain
 
 if TYPE_CHECKING:
+    from bot.canvas import Canvases
+    from bot.digests import DigestScheduler
     from bot.sources import SourceDesk
 
 NOT_ENABLED_CHANNEL = (
@@ -75,6 +77,8 @@ class Bot:
     ephemeral: bool = False  # /ask answers only for the asker
     signing_secret: str = field(default="", repr=False)  # HTTP mode checks signatures before Bolt does
     sources: SourceDesk | None = None  # /source and shared files
+    canvases: Canvases | None = None  # the brief as the channel's canvas (BRIEFBOT_SLACK_CANVAS)
+    digests: DigestScheduler | None = None  # watched topics (/brief watch); started by `serve`
 
 
 def is_dm(channel: str | None, channel_type: str | None = None) -> bool:

@@ -131,11 +131,15 @@ def serve(
         )
         return 1
     bot = app.briefbot
+    if bot.digests is not None:
+        bot.digests.start()  # due digests now, then every BRIEFBOT_DIGEST_CHECK_SECONDS
     try:
         if socket_mode:
             return _socket_mode(app, secret_value(settings.slack_app_token) or "", out, ready, stop)
         return _http_mode(app, host, settings.slack_port if port is None else port, out, ready, stop)
     finally:
+        if bot.digests is not None:
+            bot.digests.stop()
         bot.answerer.shutdown(timeout=30)
         if bot.sources is not None:
             bot.sources.shutdown()

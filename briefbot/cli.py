@@ -15,6 +15,7 @@ from briefbot.errors import EXPECTED_ERRORS, InvalidQuestion
 from briefbot.formatting import mode_label, source_line
 from briefbot.service import clean_question, clean_topic
 from briefbot.settings import Settings
+from briefbot.watches import WatchStore, date_start
 from retrieval.index.sets import BadSetName, set_name
 from retrieval.types import SearchFilters
 
@@ -101,8 +102,27 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("topic")
     brief.add_argument("--out", type=Path, help="also write the Markdown brief to this file")
     brief.add_argument("--json", action="store_true", help="print the brief structure as JSON")
+    brief.add_argument(
+        "--since", type=_iso_date, metavar="YYYY-MM-DD", help="what's new: only sources ingested since that day"
+    )
     _sets_arg(brief)
     brief.set_defaults(run=_brief)
+
+    wt = sub.add_parser("watch-topic", help="watched topics: a channel's digest of what's new (docs/digests.md)")
+    wt_sub = wt.add_subparsers(dest="action", required=True)
+    wt_add = wt_sub.add_parser("add", help="watch a topic in a Slack channel")
+    wt_add.add_argument("channel", help="the Slack channel ID, e.g. C0123ABCD")
+    wt_add.add_argument("topic")
+    when = wt_add.add_mutually_exclusive_group()
+    when.add_argument("--weekly", action="store_true", help="a digest a week (default: a day)")
+    when.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="daily, up to that day")
+    _sets_arg(wt_add)
+    wt_list = wt_sub.add_parser("list", help="the watched topics (of one channel)")
+    wt_list.add_argument("channel", nargs="?")
+    wt_rm = wt_sub.add_parser("remove", help="stop watching a topic in a channel")
+    wt_rm.add_argument("channel")
+    wt_rm.add_argument("topic")
+    wt.set_defaults(run=_watch_topic)
 
     src = sub.add_parser("sources", help="list what is indexed")
     src.add_argument("--json", action="store_true")
@@ -343,12 +363,44 @@ def _ask(args, settings: Settings) -> int:
 
 def _brief(args, settings: Settings) -> int:
     clean_topic(args.topic, settings.max_question_chars)
+    if args.since:
+        digest = _service(settings).whats_new(args.topic, since=date_start(args.since), sets=_sets_of(args))
+        markdown = digest.to_markdown()
+        if args.out:
+            args.out.write_text(markdown, encoding="utf-8")
+        print(digest.model_dump_json(indent=2) if args.json else markdown)
+        return 0
     brief = _service(settings).brief(args.topic, sets=_sets_of(args))
     markdown = brief.to_markdown()
     if args.out:
         args.out.write_text(markdown, encoding="utf-8")
         print(f"brief written to {args.out}", file=sys.stderr)
     print(brief.model_dump_json(indent=2) if args.json else markdown)
+    return 0
+
+
+def _watch_topic(args, settings: Settings) -> int:
+    """`briefbot watch-topic add|list|remove`: the watches `serve` posts digests for. `add` starts
+    counting at the newest source now in the store, in the sets given (default: every set; the
+    digest itself always reads the channel's sets, as its answers do)."""
+    store = WatchStore(settings.watches_file)
+    if args.action == "list":
+        rows = store.all(args.channel)
+        for w in rows:
+            print(f"{w.id}\t{w.channel}\t{w.topic}\t{w.schedule}\tdone up to period {w.period or '-'}")
+        if not rows:
+            print("no watched topics", file=sys.stderr)
+        return 0
+    if args.action == "remove":
+        if not store.remove(args.channel, args.topic):
+            print(f"briefbot: no watch on '{args.topic}' in {args.channel}", file=sys.stderr)
+            return 1
+        print(f"stopped watching '{args.topic}' in {args.channel}")
+        return 0
+    since = _service(settings).ingested_until(sets=_sets_of(args))
+    watch = store.add(args.channel, args.topic, "weekly" if args.weekly else "daily", until=args.until or "",
+                      since=since, now=dt.datetime.now())  # fmt: skip
+    print(f"watching '{watch.topic}' in {watch.channel}: {watch.schedule}, from {settings.digest_hour}:00")
     return 0
 
 

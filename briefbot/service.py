@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from briefbot.answer import Answer, AnswerSentence
+from briefbot.answer import Answer, AnswerSentence, CitedText
 from briefbot.answering.brief import Brief, BriefBuilder
 from briefbot.answering.compose import OfflineComposer, refusal
+from briefbot.answering.digest import Digest, digest
 from briefbot.answering.followup import resolve_follow_up
 from briefbot.answering.freshness import freshness_of
 from briefbot.answering.nlp import english
@@ -186,6 +187,25 @@ class BriefingService:
             items = [item for section in brief.sections for item in section.items]
             brief.freshness = freshness_of(brief.sources, items, self.today())
         return brief
+
+    def whats_new(
+        self,
+        topic: str,
+        *,
+        since: float,
+        sets: Iterable[str] | None = None,
+        earlier: list[CitedText] | None = None,
+    ) -> Digest:
+        """The key points, each cited, of the sources in `sets` ingested after `since` (Unix
+        time) on `topic`, and what they change against `earlier` points (a previous digest's)."""
+        topic = clean_topic(topic, self.max_question_chars)
+        frozen = _frozen(sets)
+        with self.retriever.scope(frozen):
+            return digest(self.briefs, lambda: self.store.sources(sets=frozen), topic, since=since, earlier=earlier)
+
+    def ingested_until(self, *, sets: Iterable[str] | None = None) -> float:
+        """The newest ingest time (Unix) of a source in `sets`: where a new watch starts counting."""
+        return max((s.added for s in self.store.sources(sets=_frozen(sets))), default=0.0)
 
     def sources(self, *, sets: Iterable[str] | None = None) -> list[SourceSummary]:
         """What is indexed, in `sets` (None: every set)."""

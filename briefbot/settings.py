@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     slack_port: int = 3000
     slack_queue_limit: int = Field(default=200, ge=1)  # questions taken but not yet answered; more are told "busy"
     feedback_path: Path | None = None  # default: <data_dir>/feedback.sqlite3
+    slack_canvas: bool = True  # /brief and digests into the channel's canvas where canvases:write allows
+
+    # --- watched topics and their digests (docs/digests.md)
+    watches_path: Path | None = None  # default: <data_dir>/watches.sqlite3 (replicas share one file)
+    digest_hour: int = Field(default=8, ge=0, le=23)  # local hour from which a period's digest is due
+    digest_when_nothing_new: Literal["line", "silent"] = "line"  # one short line, or nothing
+    digest_check_seconds: float = Field(default=60.0, gt=0)  # how often serve looks for due digests
 
     log_level: str = "INFO"
 
@@ -99,6 +106,7 @@ class Settings(BaseSettings):
         "slack_signing_secret",
         "slack_app_token",
         "feedback_path",
+        "watches_path",
         mode="before",
     )
     @classmethod
@@ -167,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def feedback_file(self) -> Path:
         return self.feedback_path or self.data_dir / "feedback.sqlite3"
+
+    @property
+    def watches_file(self) -> Path:
+        return self.watches_path or self.data_dir / "watches.sqlite3"
 
     @property
     def llm_configured(self) -> bool:

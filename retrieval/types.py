@@ -80,6 +80,7 @@ class SearchFilters:
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
     sets: frozenset[str] | None = None  # only these source sets (None: every set)
+    source_ids: frozenset[str] | None = None  # only these exact source ids (None: any), e.g. the ones ingested since
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ links to a source's http(s) URL and the asker's user mention. Every mrkdwn text 
     slack.py    limits, escaping, splitting, blocks, Message (what every message uses)
     answer.py   an Answer: blocks by role, pages, the file head, plain text, feedback buttons
     brief.py    a brief: the channel summary, the pages, file name and title
+    digest.py   a digest (what's new on a topic): one message
     sources.py  sources added from Slack, and `/source list`
 """
 
@@ -41,6 +42,7 @@ from bot.render.brief import (  # noqa: F401
     render_brief,
     render_brief_pages,
 )
+from bot.render.digest import WATCH_NOTE, nothing_new_message, render_digest  # noqa: F401
 from bot.render.slack import (  # noqa: F401
     _ENTITY_TAIL,
     _SLACK_TOKEN,

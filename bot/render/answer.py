@@ -29,7 +29,9 @@ from briefbot import formatting
 from briefbot.answer import Answer
 
 
-def feedback_buttons(answer: Answer) -> dict:
+def feedback_buttons(answer) -> dict:
+    """👍/👎 under an answer, a brief or a digest: the vote names it by its `id`."""
+
     def button(action_id: str, emoji: str, label: str) -> dict:
         return {
             "type": "button",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.render.answer import Parts, block_chars, paginate
+from bot.render.answer import Parts, block_chars, feedback_buttons, paginate
 from bot.render.slack import (
     CONTEXT_ELEMENTS,
     FALLBACK_CHARS,
@@ -18,6 +18,7 @@ from bot.render.slack import (
     context,
     context_blocks,
     escape,
+    link,
     mention,
     mode_label,
     pack_lines,
@@ -100,23 +101,28 @@ def brief_footer(brief) -> list[dict]:
     return context_blocks(notes + [mode_label(brief) + f" · brief {escape(clip(brief.id, 64))}"])
 
 
-def render_brief(brief, *, asked_by: str | None = None, file_note: str | None = None) -> Message:
+def render_brief(
+    brief, *, asked_by: str | None = None, file_note: str | None = None, canvas_url: str | None = None
+) -> Message:
     """The brief as one message within every Slack limit: header, who asked, the bottom line
     with its [n], each section's heading and item count, `file_note` (e.g. "the full brief is in
-    the attached file"), as many sources as fit, and the footer."""
+    the attached file"; a link to `canvas_url`, the canvas holding it, follows the note), as many sources as fit,
+    the footer and 👍/👎."""
     head = [brief_header(brief.topic)]
     who = mention(asked_by)
     if who:
         head += context_blocks([f"Requested by {who}"])
     topic = escape(clip(brief.topic, 500))
-    footer = brief_footer(brief)
+    footer = brief_footer(brief) + [feedback_buttons(brief)]
     if brief.empty:
         body = [section(f":grey_question: {NOTHING_IN_SOURCES} on {topic}.")]
         return Message(text=f"Pre-visit brief: {NOTHING_IN_SOURCES.lower()} on {topic}.", blocks=head + body + footer)
 
     others = [s for s in brief.sections if s.key != "bottom_line"]
     headings = [section(t) for t in pack_lines([brief_section_line(s) for s in others])] if others else []
-    note = [context(escape(clip(file_note, 1_000)))] if file_note else []
+    canvas = f" {link(canvas_url, 'Open the canvas')}" if canvas_url else ""
+    shown = escape(clip(file_note, 1_000)) + canvas if file_note else ""
+    note = [context(shown)] if shown else []
     # The bottom line takes what the rest leaves, keeping room for a few sources; cut, it says so.
     rest = sum(block_chars(b) for b in head + headings + note + footer)
     room_for_bottom = max(500, min(2 * SECTION_LIMIT, MESSAGE_CHARS - rest - 1_000))

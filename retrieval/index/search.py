@@ -138,7 +138,7 @@ class HybridRetriever:
         allowed_sources = _matching_sources(lexical.metas, filters)
         mask = None
         clauses: list[dict] = []
-        if filters and (filters.source or filters.since or filters.until):
+        if filters and (filters.source or filters.since or filters.until or filters.source_ids is not None):
             mask = np.array([_passes(m, filters, allowed_sources) for m in lexical.metas])
             if not mask.any():
                 return []
@@ -179,15 +179,19 @@ class HybridRetriever:
 
 
 def _matching_sources(metas: list[DocumentMeta], filters: SearchFilters | None) -> set[str] | None:
-    """Sources a filter names: an exact source id, else any whose id, outlet or title contains it."""
-    if not filters or not filters.source:
+    """Sources a filter names: an exact source id, else any whose id, outlet or title contains it;
+    `source_ids` narrows that to those exact ids."""
+    if not filters or not (filters.source or filters.source_ids is not None):
         return None
+    if not filters.source:
+        return set(filters.source_ids or ())
     wanted = filters.source.lower()
     labels: dict[str, str] = {}
     for m in metas:
         labels.setdefault(m.source_id, f"{m.source_id} {m.outlet} {m.title}".lower())
     exact = {s for s in labels if s.lower() == wanted}
-    return exact or {s for s, label in labels.items() if wanted in label}
+    named = exact or {s for s, label in labels.items() if wanted in label}
+    return named if filters.source_ids is None else named & filters.source_ids
 
 
 def _passes(meta: DocumentMeta, f: SearchFilters, sources: set[str] | None) -> bool:

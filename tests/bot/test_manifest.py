@@ -19,6 +19,7 @@ NEEDED = {
     "message.im event, conversations.history in DMs": "im:history",
     "conversations.replies in channels": "channels:history",
     "files.getUploadURLExternal / files.completeUploadExternal (the /brief file, very long answers)": "files:write",
+    "conversations.canvases.create / canvases.edit (the brief and digests as the channel's canvas)": "canvases:write",
 }
 
 

@@ -11,6 +11,14 @@ files people shared (`slack.add_file(...)`: files.info and the token-protected d
 `url_private_download`, as Slack serves them; "download" calls are recorded), and can
 be scripted to fail (`slack.script("chat.postMessage", {"ok": False, "error": "not_in_channel"})`
 or an HTTP 429 with Retry-After).
+
+Canvases as Slack documents them: `conversations.canvases.create` (channel_id, document_content
+{type: markdown, markdown}; one channel canvas per channel, else `channel_canvas_already_exists`;
+returns canvas_id), `canvases.edit` (canvas_id, changes [{operation: replace, document_content}];
+`canvas_not_found`), `canvases.create` (a standalone canvas). `slack.canvases` holds each canvas's
+markdown; they answer `missing_scope` until a test grants the scope (`slack.scopes.add("canvases:write")`,
+as an app installed before it asked for it),
+and `slack.canvas_error = "canvas_disabled_user_team"` (or `restricted_action`...) fails them so.
 """
 
 from __future__ import annotations
@@ -63,6 +71,10 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.files: dict[str, dict] = {}  # file id -> files.info's file object (+ "_content")
         self.response_url_status = 200
+        self.scopes: set[str] = {"chat:write", "files:write", "files:read", "commands"}
+        self.canvas_error: str | None = None  # e.g. "canvas_disabled_user_team", "restricted_action"
+        self.canvases: dict[str, dict] = {}  # canvas id -> {"channel": ..., "markdown": ..., "edits": n}
+        self.channel_canvas: dict[str, str] = {}  # channel -> its channel canvas id
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -364,6 +376,76 @@ class FakeSlack:
             for m in top:
                 m.pop("metadata", None)
         return {"ok": True, "messages": sorted(top, key=lambda m: -float(m["ts"])), "has_more": False}
+
+    def _canvas_refusal(self) -> dict | None:
+        if "canvases:write" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "canvases:write",
+                    "provided": ",".join(sorted(self.scopes))}  # fmt: skip
+        if self.canvas_error:
+            return {"ok": False, "error": self.canvas_error}
+        return None
+
+    @staticmethod
+    def _markdown(content: Any) -> str | None:
+        if isinstance(content, str):
+            try:
+                content = json.loads(content)
+            except ValueError:
+                return None
+        if not isinstance(content, dict) or content.get("type") != "markdown":
+            return None
+        return str(content.get("markdown", ""))
+
+    def _api_conversations_canvases_create(self, p: dict) -> dict:
+        refused = self._canvas_refusal()
+        if refused:
+            return refused
+        channel = p.get("channel_id", "")
+        if not channel:
+            return {"ok": False, "error": "invalid_arguments"}
+        markdown = self._markdown(p.get("document_content") or {"type": "markdown", "markdown": ""})
+        if markdown is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            if channel in self.channel_canvas:
+                return {"ok": False, "error": "channel_canvas_already_exists"}
+            canvas_id = f"F{next(self._ts):08d}"
+            self.canvases[canvas_id] = {"channel": channel, "markdown": markdown, "edits": 0}
+            self.channel_canvas[channel] = canvas_id
+        return {"ok": True, "canvas_id": canvas_id}
+
+    def _api_canvases_create(self, p: dict) -> dict:
+        refused = self._canvas_refusal()
+        if refused:
+            return refused
+        markdown = self._markdown(p.get("document_content") or {"type": "markdown", "markdown": ""})
+        if markdown is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        canvas_id = f"F{next(self._ts):08d}"
+        with self._lock:
+            self.canvases[canvas_id] = {"channel": p.get("channel_id", ""), "markdown": markdown, "edits": 0}
+        return {"ok": True, "canvas_id": canvas_id}
+
+    def _api_canvases_edit(self, p: dict) -> dict:
+        refused = self._canvas_refusal()
+        if refused:
+            return refused
+        changes = p.get("changes")
+        if isinstance(changes, str):
+            changes = json.loads(changes)
+        with self._lock:
+            canvas = self.canvases.get(p.get("canvas_id", ""))
+            if canvas is None:
+                return {"ok": False, "error": "canvas_not_found"}
+            if not isinstance(changes, list) or not changes:
+                return {"ok": False, "error": "invalid_arguments"}
+            for change in changes:
+                markdown = self._markdown(change.get("document_content"))
+                if change.get("operation") != "replace" or markdown is None or change.get("section_id"):
+                    return {"ok": False, "error": "invalid_arguments"}  # only whole-document replace is faked
+                canvas["markdown"] = markdown
+                canvas["edits"] += 1
+        return {"ok": True}
 
     def _api_files_getUploadURLExternal(self, p: dict) -> dict:
         if not p.get("filename") or not p.get("length"):
