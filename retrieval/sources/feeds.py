@@ -125,7 +125,8 @@ class FeedReader:
         seen = set(state.seen)
         for entry in parsed.entries[: self.max_items]:
             item = _item(entry, url)
-            if item is not None and item.source_id not in seen:
+            if item is not None and item.source_id not in seen:  # items sharing a link or GUID: the first
+                seen.add(item.source_id)
                 poll.items.append(item)
         return poll
 

@@ -62,6 +62,7 @@ class SourceDocument:
     source_id: str
     label: str
     load: Callable[[], LoadedDocument]
+    origin: str = ""  # a file's folder as ingested (absolute): with source_id, the source's identity
 
     @classmethod
     def loaded(cls, doc: LoadedDocument, label: str | None = None) -> SourceDocument:

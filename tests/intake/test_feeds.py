@@ -101,3 +101,12 @@ def test_watch_without_feeds_says_what_to_set(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
     assert main(["watch", "--once"]) == 2
     assert "BRIEFBOT_FEEDS" in capsys.readouterr().err
+
+
+def test_feed_items_sharing_a_link_or_guid_are_one_source_not_a_failed_batch(site, intaking):
+    """R3: a feed with two items sharing a link (common in real feeds) failed every poll."""
+    feed = content.rss(site.base_url, [1, 2, 1, 3])
+    site.add("/dupes.rss", feed, "application/rss+xml")
+    result = intaking.intake.ingest_feed(site.url("/dupes.rss"))
+    assert not result.report.failures
+    assert sorted(s.meta.source_id for s in result.added) == [site.url(f"/news/{n}") for n in (1, 2, 3)]
