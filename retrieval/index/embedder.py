@@ -215,7 +215,8 @@ class MiniLMEmbedder:
 
         model = self._torch_model()
 
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
+        # the model's fast tokenizer is not safe to call from two threads ("Already borrowed")
+        with self._tokenizer_lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
             vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
