@@ -209,9 +209,18 @@ def document_from_bytes(
     if not body:
         raise BadSourceFile(label, "no article text left after removing page boilerplate", "check it holds an article",
                             kind=BadSourceFile.EMPTY)  # fmt: skip
-    meta = dataclasses.replace(meta, kind=kind, author=author[:200])
+    meta = dataclasses.replace(
+        meta, kind=kind, author=_capped(author), title=_capped(meta.title), outlet=_capped(meta.outlet)
+    )
     pages = office.page_starts(body, page_texts) if page_texts else ()
     return LoadedDocument(meta=meta, text=body, warnings=warnings, pages=pages)
+
+
+META_MAX_CHARS = 300  # a title, outlet or author: stored on every chunk and printed in every citation
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= META_MAX_CHARS else text[: META_MAX_CHARS - 1].rstrip() + "…"
 
 
 def _check_link_stays_inside(path: Path, root: Path) -> None:
