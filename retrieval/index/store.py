@@ -550,7 +550,10 @@ def _failure_message(what: str, exc: BaseException) -> str:
     if len(reason) > 300:
         reason = reason[:299] + "…"
     text = reason.lower()
-    if any(s in text for s in ("full", "no space", "file too large", "quota", "disk i/o error")):
+    # a full disk shows as ENOSPC/EFBIG (os error 28/27), SQLite's "disk is full", or, from Chroma's
+    # compactor, "Error in compaction" with the cause hidden
+    if any(s in text for s in ("full", "no space", "file too large", "quota", "disk i/o error", "os error 28",
+                               "os error 27", "compaction")):  # fmt: skip
         hint = "the disk may be full: free some space, then run `briefbot ingest` again (it repairs the store)"
     elif any(s in text for s in ("connect", "timed out", "timeout", "unreachable")):
         hint = "is the Chroma server up (BRIEFBOT_CHROMA_HOST/PORT)? Then run the command again"

@@ -52,6 +52,11 @@ CONTENT_FORMATS = {
 }
 
 
+# declared types that say nothing about the content: the body is sniffed instead. A specific type
+# that briefbot does not read (image/png...) is refused, whatever the body looks like.
+GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
+
+
 class FetchRefused(RetrievalError):
     """A link that was not (or could not be) fetched; str() is one line naming it and why."""
 
@@ -101,8 +106,8 @@ class Fetched:
             return "docx"
         if fmt in ("xml", "text", "") and (b"<rss" in head or b"<feed" in head or b"<rdf:RDF" in head):
             return "feed"
-        if fmt == "" and head[:15].lower().startswith((b"<!doctype html", b"<html")):
-            return "html"
+        if self.content_type in GENERIC_TYPES and head[:15].lower().startswith((b"<!doctype html", b"<html")):
+            return "html"  # no type, or a generic one: the body says what it is
         return fmt
 
 
@@ -148,8 +153,11 @@ def normalise_url(url: str) -> str:
 def blocked_reason(address: str) -> str | None:
     """Why an IP address may not be fetched from (None: a public address)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address carried inside IPv6 (mapped, 6to4 2002::/16, Teredo) is judged as itself
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
     if str(ip) == "169.254.169.254" or str(ip) == "fd00:ec2::254":
         return "the cloud metadata address"
     if ip.is_unspecified:
@@ -214,6 +222,9 @@ class Fetcher:
                         return self._read(response, requested, current, accept, deadline)
                 except httpx.HTTPError as exc:
                     raise self._failed(requested, exc, limit) from None
+                except httpx.InvalidURL as exc:  # httpx reads a redirect's Location even when not following it
+                    raise FetchRefused(requested, f"redirects to an address that is not a valid link ({_short(str(exc))})",
+                                       "give the final URL") from None  # fmt: skip
 
             raise FetchRefused(requested, f"redirects more than {policy.max_redirects} times", "give the final URL")
 
@@ -288,7 +299,7 @@ class Fetcher:
                                "raise BRIEFBOT_FETCH_MAX_BYTES if it is really an article")  # fmt: skip
         chunks: list[bytes] = []
         total = 0
-        for chunk in _decoded(response, requested, policy.max_bytes, deadline):
+        for chunk in decoded_body(response, requested, policy.max_bytes, deadline):
             total += len(chunk)
             if total > policy.max_bytes:
                 raise FetchRefused(requested, f"is over the {_size(policy.max_bytes)} limit (stopped reading)",
@@ -317,7 +328,7 @@ def _redirect_target(requested: str, location: str) -> str:
 DECODE_STEP = 1 << 16  # bytes inflated at a time: memory stays bounded whatever the ratio
 
 
-def _decoded(response: httpx.Response, requested: str, limit: int, deadline: float) -> Iterator[bytes]:
+def decoded_body(response: httpx.Response, requested: str, limit: int, deadline: float) -> Iterator[bytes]:
     """The body with its Content-Encoding undone as it streams (the raw bytes, not httpx's
     decoder: that inflates a whole read at once, unbounded). Every layer's output is capped at
     `limit`, and a layer yields at most DECODE_STEP bytes at a time."""

@@ -73,3 +73,9 @@ def test_stemming_on_four_threads_at_once_gives_the_serial_stems():
         results = [r for batch in pool.map(stem_all, (0, 101, 202, 303)) for r in batch]
     terms.stem.cache_clear()
     assert [r for r in results if r[1] != serial[r[0]] or r[2] != serial[r[0]]] == []
+
+
+def test_a_lone_surrogate_in_a_question_is_answered_not_a_type_error(seed_service):
+    """A mention carrying "\\udcff" (a mangled character) raised TypeError in the tokenizer."""
+    answer = seed_service.ask("Who signed the action plan \udcff?")
+    assert not answer.refused and "Dar" in answer.text
