@@ -94,8 +94,10 @@ class GroundingGuard:
         """The sentences of `output` (its first `max_sentences`, within its first MAX_OUTPUT_CHARS
         characters), each checked against the passages it cites (numbered from 1)."""
         sentences = [s for s in parse(output[:MAX_OUTPUT_CHARS], len(passages)) if s.text]
-        said: set[str] = set()  # a sentence repeated word for word is said once
-        sentences = [s for s in sentences if not (_said(s.text) in said or said.add(_said(s.text)))]
+        first: dict[str, CheckedSentence] = {}  # a sentence repeated word for word is said once
+        for s in sentences:
+            first.setdefault(_said(s.text), s)
+        sentences = list(first.values())
         if max_sentences is not None:
             sentences = sentences[: max(max_sentences, 1)]
         if not sentences:
