@@ -145,7 +145,9 @@ class Ingestor:
                 report = self._ingest(self.store, items, prune, warn, progress, move)
             else:
                 staging = self.store.staging()
-                report = self._ingest(staging, items, prune or _PruneScope(frozenset(), None), warn, progress, move)
+                scope = prune or _PruneScope(frozenset(), None)
+                prior = self.store.ids_by_origin_and_set()  # a source keeps its set through a rebuild
+                report = self._ingest(staging, items, scope, warn, progress, move, prior)
                 self.store.replace_with(staging)
                 log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
             self.write_lexical_index()
@@ -178,8 +180,16 @@ class Ingestor:
             log.info("lexical index written: %d chunks in %.1f s", index.n_docs, time.perf_counter() - started)
 
     def _ingest(
-        self, store: ChunkStore, items: list, prune: _PruneScope | None, warn, progress, move: bool = True
+        self,
+        store: ChunkStore,
+        items: list,
+        prune: _PruneScope | None,
+        warn,
+        progress,
+        move: bool = True,
+        prior: dict[Key, dict[str, set[str]]] | None = None,
     ) -> IngestReport:
+        """`prior`: the sets sources were in before (a rebuild's old collection), when not `store`'s."""
         started = time.perf_counter()
         report = IngestReport()
         stored = store.ids_by_origin_and_set()
@@ -208,8 +218,8 @@ class Ingestor:
                         log.info("%s: given more than once in this batch; ingested once", one_line(item.label))
                         report.files_seen -= 1
                         continue
-                    key = _adopt_legacy(key, doc, stored, existing, seen)
-                    target = self._target_set(doc, key, stored, move, item.label, report, warn)
+                    key = _adopt_legacy(key, doc, stored, existing, seen, item.label)
+                    target = self._target_set(doc, key, prior or stored, move, item.label, report, warn)
                     doc.meta = dataclasses.replace(doc.meta, source_set=target, origin=item.origin)
                     chunks = chunk_document(
                         doc.meta,
@@ -457,16 +467,29 @@ class _PruneScope:
 
 
 def _adopt_legacy(
-    key: Key, doc: LoadedDocument, stored: dict[Key, dict[str, set[str]]], existing: dict[Key, set[str]], seen: set[Key]
+    key: Key,
+    doc: LoadedDocument,
+    stored: dict[Key, dict[str, set[str]]],
+    existing: dict[Key, set[str]],
+    seen: set[Key],
+    label: str,
 ) -> Key:
     """A file stored before origins existed (same id, no origin) is taken over by the first folder
     that reads it again into the same set: its chunks become this source's old chunks (replaced,
-    their vectors reused), so a re-ingest after the upgrade duplicates nothing."""
+    their vectors reused), so a re-ingest after the upgrade duplicates nothing. Read with no set
+    named while the old one is in a restricted set, it is refused: which folder it came from is
+    not known, and neither a public copy nor overwriting the restricted one is safe."""
     sid, origin = key
     legacy = (sid, "")
     if not origin or key in stored or legacy not in stored or legacy in seen:
         return key
-    sets = {label or DEFAULT_SET for label in stored[legacy]}
+    sets = {name or DEFAULT_SET for name in stored[legacy]}
+    if not doc.meta.source_set and sets != {DEFAULT_SET}:
+        shown = ", ".join(f"'{name}'" for name in sorted(sets))
+        raise BadSourceFile(
+            label, f"a source named {sid} is stored in source set {shown} from before sources were known by their "
+            "folder; not ingested", "say which set this folder's files go to: `briefbot ingest --set NAME FOLDER`",
+        )  # fmt: skip
     if sets != {doc.meta.source_set or DEFAULT_SET}:
         return key
     stored[key] = stored.pop(legacy)

@@ -133,3 +133,28 @@ def test_an_empty_path_is_bad_input(tmp_path, monkeypatch, capsys):
     assert cli.main(["ingest", "", "--no-progress"]) == 2
     assert "empty path" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()  # the store was never opened
+
+
+def test_a_rebuild_keeps_each_folders_set(service, tmp_path):
+    folder = tmp_path / "restricted"
+    folder.mkdir()
+    (folder / "note.txt").write_text(CABLE_NOTE)
+    service.ingest([folder], source_set="cables", progress=False)
+    service.ingest([folder], rebuild=True, progress=False)  # no --set: the cable stays a cable
+    assert sets_of(service) == {"note.txt": {"cables"}}
+
+
+def test_a_restricted_source_stored_before_origins_is_neither_copied_public_nor_overwritten(service, tmp_path):
+    """Chunks of note.txt in `cables` from an older store (no folder recorded): a folder read with
+    no set named is refused for that file (which folder it came from is unknown), the cable kept."""
+    doc = document_from_bytes(CABLE_NOTE.encode(), "text", source_id="note.txt", label="note.txt")
+    service.ingest_documents([SourceDocument.loaded(doc)], source_set="cables")  # stored as before: no origin
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "note.txt").write_text(PUBLIC_NOTE)
+    report = service.ingest([public], progress=False)
+    assert report.files_failed == 1 and "--set NAME" in report.failures[0]
+    assert sets_of(service) == {"note.txt": {"cables"}} and "Torvane" in service.ask("What is Torvane?").text
+    # said explicitly, it is a public source of its own, and the cable stays
+    service.ingest([public], source_set="public", progress=False)
+    assert sets_of(service) == {"note.txt": {"cables", "public"}}
