@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +35,7 @@ from retrieval.sources.loaders import (  # noqa: F401  (SourceDocument: re-expor
     is_remote_source,
     iter_source_files,
     load_document,
+    origin_of,
     source_id_of,
 )
 from retrieval.text.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK, chunk_document
@@ -103,7 +103,7 @@ class Ingestor:
         paths = [Path(p) for p in paths]
         files = partial(self._file_sources, paths, source_set)
         # prune covers the folders this run reads (a file given by name covers nothing) and its set
-        scope = _PruneScope(frozenset(_origin(p) for p in paths if p.is_dir()), source_set) if prune else None
+        scope = _PruneScope(frozenset(origin_of(p) for p in paths if p.is_dir()), source_set) if prune else None
         return self._locked(files, prune=scope, rebuild=rebuild, warn=warn, progress=progress)
 
     def ingest_documents(
@@ -161,7 +161,7 @@ class Ingestor:
                 yield item
                 continue
             path, root = item
-            origin = _origin(root)
+            origin = origin_of(root)
             load = partial(load_document, path, root, max_bytes=self.max_file_bytes)
             yield SourceDocument(
                 source_id_of(path, root), str(path), partial(_load_in_set, load, source_set, path, root, origin), origin
@@ -438,11 +438,6 @@ def _load_in_set(
     doc = load()
     doc.meta = dataclasses.replace(doc.meta, source_set=target, origin=origin)
     return doc
-
-
-def _origin(folder: Path) -> str:
-    """A folder as a file source's origin: its absolute path, links resolved."""
-    return os.path.realpath(folder)
 
 
 @dataclass(frozen=True)

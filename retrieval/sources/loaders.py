@@ -97,6 +97,12 @@ def iter_source_files(
                 yield item
 
 
+def origin_of(root: Path | str) -> str:
+    """The folder a file was ingested from, as stored with it (absolute, links resolved): with its
+    path under that folder, the file's identity (the same name in two folders is two sources)."""
+    return os.path.realpath(root)
+
+
 def source_id_of(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -157,7 +163,9 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     _check_link_stays_inside(path, root)
     data = _read_bytes(path, max_bytes)
     fmt = SUFFIX_FORMATS.get(path.suffix.lower(), "text")
-    return document_from_bytes(data, fmt, source_id=source_id_of(path, root), label=path)
+    doc = document_from_bytes(data, fmt, source_id=source_id_of(path, root), label=path)
+    doc.meta = dataclasses.replace(doc.meta, origin=origin_of(root))
+    return doc
 
 
 def document_from_bytes(

@@ -42,7 +42,8 @@ def zeros_stream(wbits: int, total: int = INFLATED) -> bytes:
 
 
 def run_capped(snippet: str) -> tuple[str, int]:
-    """`snippet` in a child capped at CAP; (its last output line, its peak RSS in MB)."""
+    """`snippet` in a child capped at CAP; (its last output line, its peak RSS in MB: VmHWM, as
+    ru_maxrss survives exec and would count the test process that started the child)."""
     code = textwrap.dedent(
         f"""
         import resource
@@ -51,7 +52,7 @@ def run_capped(snippet: str) -> tuple[str, int]:
         """
     ) + textwrap.dedent(snippet) + textwrap.dedent(
         """
-        print("RSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        print("RSS", int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024)
         """
     )  # fmt: skip
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
