@@ -118,6 +118,9 @@ def serve(
         return 1
     try:
         app = create_app(settings, service)  # checks the bot token with auth.test
+    except EXPECTED_ERRORS as exc:  # a setting that cannot be used (the feedback file...)
+        print(f"briefbot serve: {exc}", file=out)
+        return 1
     except BoltError as exc:
         print(
             f"briefbot serve: Slack did not accept the bot token ({_slack_reason(exc)}). "

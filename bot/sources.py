@@ -10,6 +10,7 @@ read first, then written under the store's write lock; a source that fails leave
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +24,8 @@ from bot import render
 from bot.delivery import ResponseUrl
 from bot.render import Message
 from briefbot.errors import EXPECTED_ERRORS, BriefbotError, StoreBusy
+from retrieval.sources.deadline import WallClockLimit
+from retrieval.sources.fetch import decoded_body
 
 log = logging.getLogger(__name__)
 
@@ -92,37 +95,62 @@ class CommandReply:
 @dataclass(frozen=True)
 class SlackFiles:
     """Where shared files may be downloaded from with the bot token: Slack's file host and the
-    configured API host (a fake one in tests); never anywhere else, never through a redirect."""
+    configured API (a fake one in tests), each by scheme, host and port; never anywhere else, never
+    through a redirect. The body is decoded with the fetcher's bounded decoder, within `timeout`
+    in all."""
 
     token: str
-    hosts: frozenset[str]
+    origins: frozenset[tuple[str, str, int]]
     max_bytes: int
     timeout: float = 30.0
 
     @classmethod
     def for_api(cls, token: str, api_url: str, max_bytes: int) -> SlackFiles:
-        api_host = urlsplit(api_url).hostname or ""
-        return cls(token, frozenset({"files.slack.com", api_host}), max_bytes)
+        return cls(token, frozenset({_origin("https://files.slack.com/"), _origin(api_url)}), max_bytes)
 
     def download(self, url: str) -> bytes:
-        parts = urlsplit(url)
-        if parts.hostname not in self.hosts or parts.scheme not in ("https", "http"):
-            raise BriefbotError(f"the file's download address is not Slack's ({parts.hostname}); not downloaded")
+        origin = _origin(url)
+        if origin not in self.origins:
+            shown = f"{origin[0]}://{origin[1]}:{origin[2]}"
+            raise BriefbotError(f"the file's download address is not Slack's ({shown}); not downloaded")
         chunks, total = [], 0
-        with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
-            with client.stream("GET", url, headers={"Authorization": f"Bearer {self.token}"}) as response:
-                if response.status_code != 200:
-                    raise BriefbotError(f"Slack answered HTTP {response.status_code} for the file")
-                if response.headers.get("content-type", "").startswith("text/html") and not url.lower().endswith(
-                    (".html", ".htm")
-                ):
-                    raise BriefbotError("Slack sent a sign-in page instead of the file (does the app have files:read?)")
-                for chunk in response.iter_bytes():
-                    total += len(chunk)
-                    if total > self.max_bytes:
-                        raise BriefbotError(f"the file is over the {self.max_bytes / 1e6:.0f} MB limit")
-                    chunks.append(chunk)
+        deadline = time.monotonic() + self.timeout
+        with (
+            WallClockLimit(self.timeout) as limit,
+            httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client,
+        ):
+            try:
+                with client.stream(
+                    "GET", url, headers={"Authorization": f"Bearer {self.token}"}, extensions={"trace": limit.trace}
+                ) as response:
+                    if response.status_code != 200:
+                        raise BriefbotError(f"Slack answered HTTP {response.status_code} for the file")
+                    html = response.headers.get("content-type", "").startswith("text/html")
+                    if html and not url.lower().endswith((".html", ".htm")):
+                        raise BriefbotError(
+                            "Slack sent a web page instead of the file: a sign-in page (does the app have "
+                            "files:read?), or a file that is itself a web page under another name (save it as .html)"
+                        )
+                    for chunk in decoded_body(response, url, self.max_bytes, deadline):
+                        total += len(chunk)
+                        if total > self.max_bytes:
+                            raise BriefbotError(f"the file is over the {self.max_bytes / 1e6:.0f} MB limit")
+                        chunks.append(chunk)
+            except httpx.HTTPError as exc:
+                late = f"took over {self.timeout:g} s" if limit.expired else type(exc).__name__
+                raise BriefbotError(f"the file could not be downloaded from Slack ({late})") from None
         return b"".join(chunks)
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL: what a token may be sent to is all three, not the host alone."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme, -1)
 
 
 SEVERAL_SETS = (

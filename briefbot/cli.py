@@ -221,6 +221,9 @@ def _ingest(args, settings: Settings) -> int:
     from briefbot.factory import build_intake, build_service
     from briefbot.intake import SourceNotAdded
 
+    if any(not a.strip() for a in args.paths):
+        print("briefbot: an empty path was given (an unset variable?); name a file, folder or link", file=sys.stderr)
+        return 2
     links = [a for a in args.paths if _LINK.match(a)]
     paths = [Path(a) for a in args.paths if not _LINK.match(a)]
     if (links or args.feed) and args.rebuild:

@@ -69,11 +69,15 @@ class Intake:
         """Links as sources for a batch ingest, each fetched and read now (before the ingest takes
         the write lock); one that fails is passed on to fail in the ingest, named with its reason."""
         out = []
+        given: set[str] = set()
         for url in urls:
             try:
                 sid = normalise_url(url)
             except FetchRefused:
                 sid = url.strip()
+            if sid in given:  # the same link twice (or two spellings of it): fetched and ingested once
+                continue
+            given.add(sid)
             out.append(_read_now(SourceDocument(sid, url.strip(), partial(load_link, url, self.fetcher))))
         return out
 
@@ -113,7 +117,11 @@ class Intake:
         return self._one(SourceDocument.loaded(doc, filename), source_set)
 
     def _one(self, source: SourceDocument, source_set: str | None) -> IngestedSource:
-        report = self.ingestor.ingest_documents([source], warn=lambda m: log.info("%s", m), source_set=source_set)
+        """One source into `source_set`; one stored in another set is refused, not moved (moving
+        is an admin's explicit `briefbot ingest --set NAME LINK`)."""
+        report = self.ingestor.ingest_documents(
+            [source], warn=lambda m: log.info("%s", m), source_set=source_set, move=False
+        )
         if report.failures or not report.sources:
             raise SourceNotAdded(report.failures[0] if report.failures else f"{source.label}: nothing to index")
         added = report.sources[0]

@@ -35,12 +35,15 @@ from retrieval.sources.loaders import (  # noqa: F401  (SourceDocument: re-expor
     is_remote_source,
     iter_source_files,
     load_document,
+    origin_of,
     source_id_of,
 )
 from retrieval.text.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, SENTENCES_PER_CHUNK, chunk_document
 from retrieval.types import Chunk, IngestedSource, IngestReport
 
 log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # a source's identity: (source id, origin); origin is a file's folder, "" for others
 
 
 @dataclass
@@ -97,8 +100,11 @@ class Ingestor:
         one, and swaps it in under the same name once complete (questions are answered from the
         old one meanwhile); the write lock is held throughout, so a second writer is refused
         before anything is touched."""
-        files = partial(self._file_sources, [Path(p) for p in paths], source_set)
-        return self._locked(files, prune=prune, rebuild=rebuild, warn=warn, progress=progress)
+        paths = [Path(p) for p in paths]
+        files = partial(self._file_sources, paths, source_set)
+        # prune covers the folders this run reads (a file given by name covers nothing) and its set
+        scope = _PruneScope(frozenset(origin_of(p) for p in paths if p.is_dir()), source_set) if prune else None
+        return self._locked(files, prune=scope, rebuild=rebuild, warn=warn, progress=progress)
 
     def ingest_documents(
         self,
@@ -107,22 +113,27 @@ class Ingestor:
         warn: Callable[[str], None] | None = None,
         progress: bool | None = False,
         source_set: str | None = None,
+        move: bool = True,
     ) -> IngestReport:
         """Index sources that are not files under a folder (links, feed items, files shared in
-        Slack) into `source_set` (default `public`), under the same write lock and with the same
-        guarantees as `ingest`."""
-        target = source_set or DEFAULT_SET
-        items = [SourceDocument(d.source_id, d.label, partial(_load_in_set, d.load, target)) for d in documents]
-        return self._locked(lambda: items, prune=False, rebuild=False, warn=warn, progress=progress)
+        Slack) into `source_set`, under the same write lock and with the same guarantees as
+        `ingest`. Without `source_set`, a source already stored stays in its set (a new one goes to
+        `public`); with it, a source stored in another set is moved there (logged) when `move`,
+        else refused with its chunks kept."""
+        items = [
+            SourceDocument(d.source_id, d.label, partial(_load_in_set, d.load, source_set), d.origin) for d in documents
+        ]
+        return self._locked(lambda: items, prune=None, rebuild=False, warn=warn, progress=progress, move=move)
 
     def _locked(
         self,
         sources: Callable[[], Iterable[SourceDocument | BadSourceFile]],
         *,
-        prune: bool,
+        prune: _PruneScope | None,
         rebuild: bool,
         warn: Callable[[str], None] | None,
         progress: bool | None,
+        move: bool = True,
     ) -> IngestReport:
         """Under the write lock: the sources listed, ingested (into a new collection swapped in
         when `rebuild`), then the lexical index of the result written for every reader."""
@@ -131,10 +142,12 @@ class Ingestor:
         with lock:
             items = list(sources())
             if not rebuild:
-                report = self._ingest(self.store, items, prune, warn, progress)
+                report = self._ingest(self.store, items, prune, warn, progress, move)
             else:
                 staging = self.store.staging()
-                report = self._ingest(staging, items, True, warn, progress)
+                scope = prune or _PruneScope(frozenset(), None)
+                prior = self.store.ids_by_origin_and_set()  # a source keeps its set through a rebuild
+                report = self._ingest(staging, items, scope, warn, progress, move, prior)
                 self.store.replace_with(staging)
                 log.info("rebuilt collection '%s': %d chunks", self.store.name, report.chunks_total)
             self.write_lexical_index()
@@ -148,9 +161,10 @@ class Ingestor:
                 yield item
                 continue
             path, root = item
+            origin = origin_of(root)
             load = partial(load_document, path, root, max_bytes=self.max_file_bytes)
             yield SourceDocument(
-                source_id_of(path, root), str(path), partial(_load_in_set, load, source_set, path, root)
+                source_id_of(path, root), str(path), partial(_load_in_set, load, source_set, path, root, origin), origin
             )
 
     def write_lexical_index(self) -> None:
@@ -165,13 +179,23 @@ class Ingestor:
             self.lexical_files.save(index, self.store.name, generation)
             log.info("lexical index written: %d chunks in %.1f s", index.n_docs, time.perf_counter() - started)
 
-    def _ingest(self, store: ChunkStore, items: list, prune, warn, progress) -> IngestReport:
+    def _ingest(
+        self,
+        store: ChunkStore,
+        items: list,
+        prune: _PruneScope | None,
+        warn,
+        progress,
+        move: bool = True,
+        prior: dict[Key, dict[str, set[str]]] | None = None,
+    ) -> IngestReport:
+        """`prior`: the sets sources were in before (a rebuild's old collection), when not `store`'s."""
         started = time.perf_counter()
         report = IngestReport()
-        stored = store.ids_by_source_and_set()
-        existing = {sid: set().union(*by_set.values()) for sid, by_set in stored.items()}
+        stored = store.ids_by_origin_and_set()
+        existing = {key: set().union(*by_set.values()) for key, by_set in stored.items()}
         store.save_vector_index_often()
-        seen: set[str] = set()
+        seen: set[Key] = set()
         pending = _Pending()
         bar = _progress_bar(len(items), progress)
         try:
@@ -182,10 +206,21 @@ class Ingestor:
                     report.files_failed += 1
                     self._fail(report, warn, str(item))
                     continue
+                key = (item.source_id, item.origin)
+                if key in seen:  # the same link twice, a feed's items sharing a link: one source
+                    log.info("%s: given more than once in this batch; ingested once", one_line(item.label))
+                    continue
                 report.files_seen += 1
                 try:
                     doc = item.load()
-                    target = doc.meta.source_set
+                    key = (doc.meta.source_id, item.origin)
+                    if key in seen:
+                        log.info("%s: given more than once in this batch; ingested once", one_line(item.label))
+                        report.files_seen -= 1
+                        continue
+                    key = _adopt_legacy(key, doc, stored, existing, seen, item.label)
+                    target = self._target_set(doc, key, prior or stored, move, item.label, report, warn)
+                    doc.meta = dataclasses.replace(doc.meta, source_set=target, origin=item.origin)
                     chunks = chunk_document(
                         doc.meta,
                         doc.text,
@@ -196,10 +231,9 @@ class Ingestor:
                     )
                 except BadSourceFile as exc:
                     report.files_skipped += 1
-                    sid = item.source_id
-                    seen.add(sid)
+                    seen.add(key)
                     if exc.kind != BadSourceFile.FAILED:  # emptied, or a link not followed: its old chunks go
-                        self._warn(report, warn, str(exc) + self._drop_all(sid, existing, pending, report))
+                        self._warn(report, warn, str(exc) + self._drop_all(key, existing, pending, report))
                     else:  # keep what it had: a bad read loses nothing
                         report.files_failed += 1
                         self._fail(report, warn, str(exc))
@@ -207,7 +241,7 @@ class Ingestor:
                 except BadSetName as exc:  # never filed under a wider set than meant: not ingested
                     report.files_skipped += 1
                     report.files_failed += 1
-                    seen.add(item.source_id)
+                    seen.add(key)
                     self._fail(
                         report,
                         warn,
@@ -217,23 +251,22 @@ class Ingestor:
                 except Exception as exc:  # one source's surprise never stops the others
                     report.files_skipped += 1
                     report.files_failed += 1
-                    seen.add(item.source_id)
+                    seen.add(key)
                     log.debug("ingest of %s failed", item.label, exc_info=True)
                     self._fail(report, warn, _failure(item.label, exc))
                     continue
                 for message in doc.warnings:
                     self._warn(report, warn, message)
-                sid = doc.meta.source_id
-                seen.add(sid)
+                seen.add(key)
                 if not chunks:
                     report.files_skipped += 1
-                    dropped = self._drop_all(sid, existing, pending, report)
+                    dropped = self._drop_all(key, existing, pending, report)
                     self._warn(report, warn, f"{one_line(item.label)}: no text left after cleaning; skipped{dropped}.")
                     continue
                 new_ids = {c.chunk_id for c in chunks}
-                old_ids = existing.get(sid, set())
+                old_ids = existing.get(key, set())
                 # chunks kept from the last ingest but labelled with another set (or none) move to this one
-                mislabelled = set().union(*(ids for label, ids in stored.get(sid, {}).items() if label != target))
+                mislabelled = set().union(*(ids for label, ids in stored.get(key, {}).items() if label != target))
                 relabel = mislabelled & new_ids
                 if relabel:
                     pending.labels.append((relabel, target))
@@ -258,17 +291,18 @@ class Ingestor:
                     report.chunks_removed += len(stale)
                 if len(pending.chunks) >= self.batch_size:
                     self._flush(store, pending, bar, report)
-            if not prune:  # with prune, the sources not read are deleted below
+            if prune is None:  # with prune, the sources not read are deleted below
                 self._label_unlabelled(stored, seen, pending, report)
             self._flush(store, pending, bar, report)
-            if prune:
-                # links, feed items and Slack files are not under the folders: never "gone"
-                gone = sorted(sid for sid in set(existing) - seen if not is_remote_source(sid))
-                for sid in gone:
-                    store.delete(existing[sid])
-                    report.chunks_removed += len(existing[sid])
+            if prune is not None:
+                gone = sorted(key for key in set(existing) - seen if prune.covers(key, stored[key]))
+                for key in gone:
+                    store.delete(existing[key])
+                    report.chunks_removed += len(existing[key])
                 if gone:
-                    log.info("pruned %d sources no longer present: %s", len(gone), ", ".join(gone[:5]))
+                    log.info(
+                        "pruned %d sources no longer present: %s", len(gone), ", ".join(sid for sid, _ in gone[:5])
+                    )
         finally:
             bar.close()
         if report.chunks_added or report.chunks_removed or report.chunks_relabelled:
@@ -277,21 +311,41 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _target_set(self, doc, key: Key, stored, move: bool, label: str, report: IngestReport, warn) -> str:
+        """The set a source is filed under: the one asked for (`--set`, a `set-NAME` folder, the
+        Slack conversation's set), else the set it is stored in, else `public`. A source never
+        changes set silently: a move is logged and said, or (move=False) refused, keeping its chunks."""
+        requested = doc.meta.source_set
+        current = sorted({label or DEFAULT_SET for label in stored.get(key, {})})
+        if not requested:
+            return current[0] if len(current) == 1 else DEFAULT_SET
+        others = [name for name in current if name != requested]
+        if others:
+            was = ", ".join(f"'{name}'" for name in others)
+            if not move:
+                log.warning("%s: in source set %s; not moved to '%s'", one_line(label), was, requested)
+                raise BadSourceFile(
+                    label, f"is already in source set {was}; not moved to '{requested}'",
+                    f"an admin moves it with `briefbot ingest --set {requested} {one_line(label)}`",
+                )  # fmt: skip
+            self._warn(report, warn, f"{one_line(label)}: moved from source set {was} to '{requested}'")
+        return requested
+
     @staticmethod
-    def _label_unlabelled(stored: dict[str, dict[str, set[str]]], seen: set[str], pending: _Pending,
+    def _label_unlabelled(stored: dict[Key, dict[str, set[str]]], seen: set[Key], pending: _Pending,
                           report: IngestReport) -> None:  # fmt: skip
         """Chunks of sources this run did not read that were stored before sets existed: labelled
         `public`, which they already counted as, so that searches limited to sets find them."""
-        unlabelled = set().union(*(by_set.get("", set()) for sid, by_set in stored.items() if sid not in seen))
+        unlabelled = set().union(*(by_set.get("", set()) for key, by_set in stored.items() if key not in seen))
         if unlabelled:
             pending.labels.append((unlabelled, DEFAULT_SET))
             report.chunks_relabelled += len(unlabelled)
             log.info("%d chunks stored before source sets existed labelled '%s'", len(unlabelled), DEFAULT_SET)
 
     @staticmethod
-    def _drop_all(sid: str, existing: dict[str, set[str]], pending: _Pending, report: IngestReport) -> str:
+    def _drop_all(key: Key, existing: dict[Key, set[str]], pending: _Pending, report: IngestReport) -> str:
         """Queue the deletion of every chunk a source had; the note to add to its warning."""
-        stale = existing.get(sid, set())
+        stale = existing.get(key, set())
         if not stale:
             return ""
         pending.deletions.append(stale)
@@ -371,14 +425,72 @@ class Ingestor:
 
 
 def _load_in_set(
-    load: Callable[[], LoadedDocument], source_set: str | None, path: Path | None = None, root: Path | None = None
+    load: Callable[[], LoadedDocument],
+    source_set: str | None,
+    path: Path | None = None,
+    root: Path | None = None,
+    origin: str = "",
 ) -> LoadedDocument:
-    """The document `load` reads, filed under `source_set`; without one, under the set its folder
-    names (a file under a folder root), else `public`. A folder naming no valid set: BadSetName."""
-    target = source_set or (folder_set(path, root) if path is not None and root is not None else None) or DEFAULT_SET
+    """The document `load` reads, asking for `source_set`; without one, for the set its folder
+    names (a file under a folder root); else "" (the ingest keeps a stored source's set, or files
+    it as `public`). A folder naming no valid set: BadSetName."""
+    target = source_set or (folder_set(path, root) if path is not None and root is not None else None) or ""
     doc = load()
-    doc.meta = dataclasses.replace(doc.meta, source_set=target)
+    doc.meta = dataclasses.replace(doc.meta, source_set=target, origin=origin)
     return doc
+
+
+@dataclass(frozen=True)
+class _PruneScope:
+    """What a `--prune` may delete: file sources from the folders this run reads (and in its set,
+    when one is given); links, feed items and Slack files never."""
+
+    folders: frozenset[str]
+    source_set: str | None
+
+    def covers(self, key: Key, by_set: dict[str, set[str]]) -> bool:
+        sid, origin = key
+        if is_remote_source(sid):
+            return False
+        sets = {label or DEFAULT_SET for label in by_set}
+        if self.source_set is not None and sets != {self.source_set}:
+            return False
+        if origin:
+            return origin in self.folders
+        # stored before origins existed: only when it is in the set this run writes
+        return sets == {self.source_set or DEFAULT_SET}
+
+
+def _adopt_legacy(
+    key: Key,
+    doc: LoadedDocument,
+    stored: dict[Key, dict[str, set[str]]],
+    existing: dict[Key, set[str]],
+    seen: set[Key],
+    label: str,
+) -> Key:
+    """A file stored before origins existed (same id, no origin) is taken over by the first folder
+    that reads it again into the same set: its chunks become this source's old chunks (replaced,
+    their vectors reused), so a re-ingest after the upgrade duplicates nothing. Read with no set
+    named while the old one is in a restricted set, it is refused: which folder it came from is
+    not known, and neither a public copy nor overwriting the restricted one is safe."""
+    sid, origin = key
+    legacy = (sid, "")
+    if not origin or key in stored or legacy not in stored or legacy in seen:
+        return key
+    sets = {name or DEFAULT_SET for name in stored[legacy]}
+    if not doc.meta.source_set and sets != {DEFAULT_SET}:
+        shown = ", ".join(f"'{name}'" for name in sorted(sets))
+        raise BadSourceFile(
+            label, f"a source named {sid} is stored in source set {shown} from before sources were known by their "
+            "folder; not ingested", "say which set this folder's files go to: `briefbot ingest --set NAME FOLDER`",
+        )  # fmt: skip
+    if sets != {doc.meta.source_set or DEFAULT_SET}:
+        return key
+    stored[key] = stored.pop(legacy)
+    existing[key] = existing.pop(legacy)
+    seen.add(legacy)
+    return key
 
 
 def _failure(label: str, exc: BaseException) -> str:

@@ -20,6 +20,7 @@ class DocumentMeta:
     source_set: str = "public"  # the named set the source belongs to (retrieval/index/sets.py)
     kind: str = ""  # where it came from: "file", "web", "feed", "pdf", "docx" ("" in stores built before)
     author: str = ""  # byline, when the page or document names one
+    origin: str = ""  # a file's folder as ingested (absolute); "" for links, feed items, Slack files
 
 
 SOURCE_KINDS = ("file", "web", "feed", "pdf", "docx")

@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,7 +181,11 @@ def prepare(
     service = build_service(corpus_settings, embedder=embedder, ingest_if_empty=False)
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="eval-corpus-", dir=data_dir))
+    # one folder per corpus, the same every run: a file source is known by its folder, so a run from
+    # a folder of another name would add the corpus again instead of finding it unchanged
+    folder = data_dir / f"{collection}-corpus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
     try:
         write_documents(articles, folder)
         report = service.ingest([folder], prune=True, progress=False, warn=warnings.append)

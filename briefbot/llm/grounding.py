@@ -94,6 +94,10 @@ class GroundingGuard:
         """The sentences of `output` (its first `max_sentences`, within its first MAX_OUTPUT_CHARS
         characters), each checked against the passages it cites (numbered from 1)."""
         sentences = [s for s in parse(output[:MAX_OUTPUT_CHARS], len(passages)) if s.text]
+        first: dict[str, CheckedSentence] = {}  # a sentence repeated word for word is said once
+        for s in sentences:
+            first.setdefault(_said(s.text), s)
+        sentences = list(first.values())
         if max_sentences is not None:
             sentences = sentences[: max(max_sentences, 1)]
         if not sentences:
@@ -185,3 +189,8 @@ def parse(output: str, provided: int) -> list[CheckedSentence]:
 def _norm_figure(figure: str) -> str:
     figure = figure.replace(",", "")
     return figure.lstrip("0") or "0" if figure.isdigit() else figure
+
+
+def _said(text: str) -> str:
+    """A sentence as compared for repeats: case and spacing aside."""
+    return " ".join(text.lower().split())

@@ -13,7 +13,6 @@ import email.utils
 import importlib
 import importlib.util
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from briefbot.errors import ConfigError, GeneratorUnavailable
 from briefbot.llm.chat_model import ChatModel
 from briefbot.settings import Settings
+from retrieval.sources.deadline import WallClockLimit
 
 # the HTTP library of the installed openai client (httpx2 in recent releases, httpx before)
 _http: Any = importlib.import_module("httpx2" if importlib.util.find_spec("httpx2") else "httpx")
@@ -134,54 +134,14 @@ class OpenAIChatModel(ChatModel):
 _attempt = threading.local()  # the running attempt's limit, read by the client's request hook
 
 
-class WallClockLimit:
-    """Shuts down every socket opened under it once `seconds` have passed."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
-
-    def trace(self, name: str, info: dict) -> None:
-        """The HTTP client's trace callback: remembers the socket of each connection it opens."""
-        if not name.endswith(("connect_tcp.complete", "start_tls.complete")):
-            return
-        stream = info.get("return_value")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(sock, socket.socket):
-            return
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        # the plain socket's shutdown, also for a TLS socket: the blocked read sees end of file
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
-
-
 @contextmanager
 def wall_clock_limit(seconds: float) -> Iterator[WallClockLimit]:
-    limit = WallClockLimit(seconds)
-    _attempt.limit = limit
-    limit._timer.start()
-    try:
-        yield limit
-    finally:
-        limit._timer.cancel()
-        _attempt.limit = None
+    with WallClockLimit(seconds) as limit:
+        _attempt.limit = limit
+        try:
+            yield limit
+        finally:
+            _attempt.limit = None
 
 
 def _under_limit(request) -> None:

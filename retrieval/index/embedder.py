@@ -195,6 +195,7 @@ class MiniLMEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = [_encodable(t) for t in texts]
         if len(texts) == 1:  # a question: searched, then scored against sentences; embedded once
             cached = self._recent.get(texts[0])
             if cached is not None:
@@ -215,7 +216,8 @@ class MiniLMEmbedder:
 
         model = self._torch_model()
 
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
+        # the model's fast tokenizer is not safe to call from two threads ("Already borrowed")
+        with self._tokenizer_lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
             vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -248,6 +250,16 @@ class MiniLMEmbedder:
 
 
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _encodable(text: str) -> str:
+    """The text with any lone surrogate (a "\\udcff" from a mangled mention) made U+FFFD: the
+    tokenizer takes only text that is valid Unicode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def chunk_vector(sentence_vectors: np.ndarray) -> np.ndarray:

@@ -111,6 +111,7 @@ def _metadata(chunk: Chunk, sentence_vectors: np.ndarray | None, added: float = 
         "source_set": m.source_set,
         "kind": m.kind,
         "author": m.author,
+        "origin": m.origin,
         "position": chunk.position,
         "start": chunk.start,
         "end": chunk.end,
@@ -132,6 +133,7 @@ def _meta_from(md: dict[str, Any]) -> DocumentMeta:
         source_set=str(md.get("source_set") or DEFAULT_SET),  # stored before sets existed: public
         kind=str(md.get("kind", "")),
         author=str(md.get("author", "")),
+        origin=str(md.get("origin", "") or ""),
     )
 
 
@@ -450,10 +452,20 @@ class ChunkStore:
     def ids_by_source_and_set(self) -> dict[str, dict[str, set[str]]]:
         """source id -> set label -> its chunk ids ("" labels chunks stored before sets existed)."""
         out: dict[str, dict[str, set[str]]] = {}
+        for (sid, _origin), by_set in self.ids_by_origin_and_set().items():
+            for label, ids in by_set.items():
+                out.setdefault(sid, {}).setdefault(label, set()).update(ids)
+        return out
+
+    def ids_by_origin_and_set(self) -> dict[tuple[str, str], dict[str, set[str]]]:
+        """(source id, origin) -> set label -> its chunk ids. A file's origin is the folder it was
+        ingested from ("" for links and the like, and for files stored before origins existed)."""
+        out: dict[tuple[str, str], dict[str, set[str]]] = {}
         for ids, metas, _ in self._scan(include=["metadatas"]):
             for cid, md in zip(ids, metas):
                 if md:
-                    by_set = out.setdefault(str(md.get("source_id", "")), {})
+                    key = (str(md.get("source_id", "")), str(md.get("origin", "") or ""))
+                    by_set = out.setdefault(key, {})
                     by_set.setdefault(str(md.get("source_set") or ""), set()).add(cid)
         return out
 
@@ -485,20 +497,20 @@ class ChunkStore:
     def sources(self, sets: Iterable[str] | None = None) -> list[SourceSummary]:
         """Each source with its chunk count; with `sets`, only the chunks in those sets count."""
         allowed = None if sets is None else frozenset(sets)
-        counts: dict[str, int] = {}
-        metas: dict[str, DocumentMeta] = {}
-        added: dict[str, float] = {}
+        counts: dict[tuple[str, str], int] = {}  # by (source id, origin): one name in two folders is two sources
+        metas: dict[tuple[str, str], DocumentMeta] = {}
+        added: dict[tuple[str, str], float] = {}
         for _ids, mds, _ in self._scan(include=["metadatas"]):
             for md in mds:
                 if not md:
                     continue
                 if allowed is not None and str(md.get("source_set") or DEFAULT_SET) not in allowed:
                     continue
-                sid = str(md.get("source_id", ""))
-                counts[sid] = counts.get(sid, 0) + 1
-                metas.setdefault(sid, _meta_from(md))
-                added[sid] = max(added.get(sid, 0.0), float(md.get("added") or 0.0))
-        return [SourceSummary(metas[s], counts[s], added[s]) for s in sorted(counts)]
+                key = (str(md.get("source_id", "")), str(md.get("origin", "") or ""))
+                counts[key] = counts.get(key, 0) + 1
+                metas.setdefault(key, _meta_from(md))
+                added[key] = max(added.get(key, 0.0), float(md.get("added") or 0.0))
+        return [SourceSummary(metas[k], counts[k], added[k]) for k in sorted(counts)]
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[Passage]:
         if k <= 0:
@@ -538,7 +550,10 @@ def _failure_message(what: str, exc: BaseException) -> str:
     if len(reason) > 300:
         reason = reason[:299] + "…"
     text = reason.lower()
-    if any(s in text for s in ("full", "no space", "file too large", "quota", "disk i/o error")):
+    # a full disk shows as ENOSPC/EFBIG (os error 28/27), SQLite's "disk is full", or, from Chroma's
+    # compactor, "Error in compaction" with the cause hidden
+    if any(s in text for s in ("full", "no space", "file too large", "quota", "disk i/o error", "os error 28",
+                               "os error 27", "compaction")):  # fmt: skip
         hint = "the disk may be full: free some space, then run `briefbot ingest` again (it repairs the store)"
     elif any(s in text for s in ("connect", "timed out", "timeout", "unreachable")):
         hint = "is the Chroma server up (BRIEFBOT_CHROMA_HOST/PORT)? Then run the command again"

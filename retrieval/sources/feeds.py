@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.errors import BadSourceFile
 from retrieval.sources.fetch import Fetcher, FetchRefused, normalise_url
 from retrieval.sources.loaders import LoadedDocument, SourceDocument, document_from_bytes
 from retrieval.sources.web import load_link
@@ -125,7 +126,8 @@ class FeedReader:
         seen = set(state.seen)
         for entry in parsed.entries[: self.max_items]:
             item = _item(entry, url)
-            if item is not None and item.source_id not in seen:
+            if item is not None and item.source_id not in seen:  # items sharing a link or GUID: the first
+                seen.add(item.source_id)
                 poll.items.append(item)
         return poll
 
@@ -134,8 +136,15 @@ class FeedReader:
         known = {"title": item.title, "published": item.published, "author": item.author, "outlet": feed_title}
 
         def load() -> LoadedDocument:
-            if len(_TAGS.sub(" ", item.html).split()) >= FULL_TEXT_WORDS or not item.link:
+            words = len(_TAGS.sub(" ", item.html).split())
+            if words >= FULL_TEXT_WORDS:
                 return _from_feed_text(item, known)
+            if not item.link:  # a summary is not the article, and there is no article to fetch
+                raise BadSourceFile(
+                    item.source_id, f"has no usable link to its article and only {words} words of summary in the feed",
+                    "not ingested; the feed must link to the article (http or https) or carry its full text",
+                    kind=BadSourceFile.SKIPPED,
+                )  # fmt: skip
             # a summary is not the article: an item whose link fails is tried again next poll
             return load_link(item.link, self.fetcher, kind="feed", known=known)
 

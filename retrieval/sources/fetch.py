@@ -7,9 +7,13 @@
   then made to the address that was checked (the URL carries the IP; Host header and TLS server
   name carry the name), so a DNS answer that changes between check and connect cannot slip a
   private address in;
-- a size cap read as the body streams (a Content-Length over it is refused before reading), a
-  time cap per read and for the whole fetch, and the content type checked against what the
-  caller can read.
+- a size cap read as the body streams, counted after decoding: gzip and deflate are undone here,
+  layer by layer (`Content-Encoding: gzip, gzip`), with zlib's `max_length`, so a few kilobytes
+  that inflate to gigabytes are stopped at the cap (a Content-Length over it is refused before
+  reading);
+- a time cap per read, and a wall-clock deadline for the whole exchange, response headers and
+  redirects included (`deadline.WallClockLimit` shuts the socket down when it passes);
+- the content type checked against what the caller can read.
 
 Every refusal is a `FetchRefused` whose text says what was refused and why, naming the URL.
 """
@@ -19,13 +23,15 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from retrieval.errors import RetrievalError
+from retrieval.sources.deadline import WallClockLimit
 from retrieval.sources.loaders import DEFAULT_MAX_BYTES
 
 USER_AGENT = "briefbot/0.1 (+ingest of a link an official shared)"
@@ -44,6 +50,11 @@ CONTENT_FORMATS = {
     "application/xml": "xml",
     "text/xml": "xml",
 }
+
+
+# declared types that say nothing about the content: the body is sniffed instead. A specific type
+# that briefbot does not read (image/png...) is refused, whatever the body looks like.
+GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
 
 
 class FetchRefused(RetrievalError):
@@ -95,8 +106,8 @@ class Fetched:
             return "docx"
         if fmt in ("xml", "text", "") and (b"<rss" in head or b"<feed" in head or b"<rdf:RDF" in head):
             return "feed"
-        if fmt == "" and head[:15].lower().startswith((b"<!doctype html", b"<html")):
-            return "html"
+        if self.content_type in GENERIC_TYPES and head[:15].lower().startswith((b"<!doctype html", b"<html")):
+            return "html"  # no type, or a generic one: the body says what it is
         return fmt
 
 
@@ -142,8 +153,11 @@ def normalise_url(url: str) -> str:
 def blocked_reason(address: str) -> str | None:
     """Why an IP address may not be fetched from (None: a public address)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address carried inside IPv6 (mapped, 6to4 2002::/16, Teredo) is judged as itself
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
     if str(ip) == "169.254.169.254" or str(ip) == "fd00:ec2::254":
         return "the cloud metadata address"
     if ip.is_unspecified:
@@ -187,27 +201,43 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         timeout = httpx.Timeout(policy.timeout)
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with (
+            WallClockLimit(policy.total_seconds) as limit,
+            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+        ):
             for _hop in range(policy.max_redirects + 1):
                 target, host_header, sni = self._pinned(current, requested)
                 request_headers = {**headers, "Host": host_header}
-                extensions = {"sni_hostname": sni} if sni else {}
+                extensions: dict = {"trace": limit.trace}
+                if sni:
+                    extensions["sni_hostname"] = sni
                 try:
                     with client.stream("GET", target, headers=request_headers, extensions=extensions) as response:
                         if response.status_code in (301, 302, 303, 307, 308):
                             location = response.headers.get("location", "")
                             if not location:
                                 raise FetchRefused(requested, f"redirect ({response.status_code}) without a Location")
-                            current = normalise_url(urljoin(current, location))
+                            current = _redirect_target(requested, urljoin(current, location))
                             continue
                         return self._read(response, requested, current, accept, deadline)
-                except httpx.TimeoutException:
-                    raise FetchRefused(requested, f"timed out (over {policy.timeout:g} s without an answer)",
-                                       "try again later") from None  # fmt: skip
                 except httpx.HTTPError as exc:
-                    raise FetchRefused(requested, f"could not be fetched ({type(exc).__name__}: {_short(str(exc))})",
-                                       "check the link and try again") from None  # fmt: skip
+                    raise self._failed(requested, exc, limit) from None
+                except httpx.InvalidURL as exc:  # httpx reads a redirect's Location even when not following it
+                    raise FetchRefused(requested, f"redirects to an address that is not a valid link ({_short(str(exc))})",
+                                       "give the final URL") from None  # fmt: skip
+
             raise FetchRefused(requested, f"redirects more than {policy.max_redirects} times", "give the final URL")
+
+    def _failed(self, requested: str, exc: httpx.HTTPError, limit: WallClockLimit) -> FetchRefused:
+        """Why an exchange failed: the whole-exchange deadline (which shut the socket), a read
+        timeout, or the connection."""
+        if limit.expired:
+            return FetchRefused(requested, f"took over {limit.seconds:g} s in all (stopped)", "try again later")
+        if isinstance(exc, httpx.TimeoutException):
+            return FetchRefused(requested, f"timed out (over {self.policy.timeout:g} s without an answer)",
+                                "try again later")  # fmt: skip
+        return FetchRefused(requested, f"could not be fetched ({type(exc).__name__}: {_short(str(exc))})",
+                            "check the link and try again")  # fmt: skip
 
     # -- one hop
 
@@ -269,7 +299,7 @@ class Fetcher:
                                "raise BRIEFBOT_FETCH_MAX_BYTES if it is really an article")  # fmt: skip
         chunks: list[bytes] = []
         total = 0
-        for chunk in response.iter_bytes():
+        for chunk in decoded_body(response, requested, policy.max_bytes, deadline):
             total += len(chunk)
             if total > policy.max_bytes:
                 raise FetchRefused(requested, f"is over the {_size(policy.max_bytes)} limit (stopped reading)",
@@ -285,6 +315,70 @@ class Fetcher:
                 raise FetchRefused(requested, f"is {shown}, not something briefbot reads here",
                                    _format_hint(fetched.format, accepted))  # fmt: skip
         return fetched
+
+
+def _redirect_target(requested: str, location: str) -> str:
+    """Where a redirect leads, normalised; a refusal names the link given, and where it led."""
+    try:
+        return normalise_url(location)
+    except FetchRefused as exc:
+        raise FetchRefused(requested, f"redirects to {_shown(location)}, which {exc.problem}", exc.hint) from None
+
+
+DECODE_STEP = 1 << 16  # bytes inflated at a time: memory stays bounded whatever the ratio
+
+
+def decoded_body(response: httpx.Response, requested: str, limit: int, deadline: float) -> Iterator[bytes]:
+    """The body with its Content-Encoding undone as it streams (the raw bytes, not httpx's
+    decoder: that inflates a whole read at once, unbounded). Every layer's output is capped at
+    `limit`, and a layer yields at most DECODE_STEP bytes at a time."""
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",") if c.strip()]
+    stream: Iterator[bytes] = response.iter_raw()
+    for coding in reversed(codings):  # the last coding applied is undone first
+        if coding == "identity":
+            continue
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise FetchRefused(requested, f"is sent with an encoding briefbot does not read ({coding})",
+                               "try again later, or save the page as a file")  # fmt: skip
+        stream = _inflate(stream, coding, requested, limit, deadline)
+    return stream
+
+
+def _inflate(chunks: Iterator[bytes], coding: str, requested: str, limit: int, deadline: float) -> Iterator[bytes]:
+    """One gzip or deflate layer undone with zlib's `max_length`, its output counted against `limit`."""
+    inflater = None
+    out = 0
+    for chunk in chunks:
+        data = chunk
+        while data:
+            if inflater is None:
+                inflater = zlib.decompressobj(_wbits(coding, data))
+            try:
+                piece = inflater.decompress(data, DECODE_STEP)
+            except zlib.error as exc:
+                raise FetchRefused(requested, f"sent a damaged {coding} body ({exc})", "try again later") from None
+            data = inflater.unconsumed_tail
+            if inflater.eof:  # gzip may hold several members, one after another
+                data, inflater = inflater.unused_data, None
+            elif not data and len(piece) == DECODE_STEP:
+                data = b""  # the input is in, its output may not all be out yet: ask again
+                piece += inflater.decompress(b"", DECODE_STEP)
+            out += len(piece)
+            if out > limit:
+                raise FetchRefused(requested, f"is over the {_size(limit)} limit once decompressed (stopped reading)",
+                                   "raise BRIEFBOT_FETCH_MAX_BYTES if it is really an article")  # fmt: skip
+            if time.monotonic() > deadline:
+                raise FetchRefused(requested, "took too long to decompress (stopped)", "try again later")
+            if piece:
+                yield piece
+
+
+def _wbits(coding: str, head: bytes) -> int:
+    if coding != "deflate":
+        return 16 + zlib.MAX_WBITS  # gzip
+    # "deflate" is meant as zlib-wrapped, but some servers send a raw deflate stream
+    wrapped = len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+    return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
 
 
 def _format_hint(fmt: str, accepted: set[str]) -> str:

@@ -62,6 +62,7 @@ class SourceDocument:
     source_id: str
     label: str
     load: Callable[[], LoadedDocument]
+    origin: str = ""  # a file's folder as ingested (absolute): with source_id, the source's identity
 
     @classmethod
     def loaded(cls, doc: LoadedDocument, label: str | None = None) -> SourceDocument:
@@ -94,6 +95,12 @@ def iter_source_files(
             if key not in seen:
                 seen.add(key)
                 yield item
+
+
+def origin_of(root: Path | str) -> str:
+    """The folder a file was ingested from, as stored with it (absolute, links resolved): with its
+    path under that folder, the file's identity (the same name in two folders is two sources)."""
+    return os.path.realpath(root)
 
 
 def source_id_of(path: Path, root: Path) -> str:
@@ -156,7 +163,9 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     _check_link_stays_inside(path, root)
     data = _read_bytes(path, max_bytes)
     fmt = SUFFIX_FORMATS.get(path.suffix.lower(), "text")
-    return document_from_bytes(data, fmt, source_id=source_id_of(path, root), label=path)
+    doc = document_from_bytes(data, fmt, source_id=source_id_of(path, root), label=path)
+    doc.meta = dataclasses.replace(doc.meta, origin=origin_of(root))
+    return doc
 
 
 def document_from_bytes(
@@ -208,9 +217,18 @@ def document_from_bytes(
     if not body:
         raise BadSourceFile(label, "no article text left after removing page boilerplate", "check it holds an article",
                             kind=BadSourceFile.EMPTY)  # fmt: skip
-    meta = dataclasses.replace(meta, kind=kind, author=author[:200])
+    meta = dataclasses.replace(
+        meta, kind=kind, author=_capped(author), title=_capped(meta.title), outlet=_capped(meta.outlet)
+    )
     pages = office.page_starts(body, page_texts) if page_texts else ()
     return LoadedDocument(meta=meta, text=body, warnings=warnings, pages=pages)
+
+
+META_MAX_CHARS = 300  # a title, outlet or author: stored on every chunk and printed in every citation
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= META_MAX_CHARS else text[: META_MAX_CHARS - 1].rstrip() + "…"
 
 
 def _check_link_stays_inside(path: Path, root: Path) -> None:

@@ -3,16 +3,23 @@ and python-docx (paragraphs and tables in document order).
 
 A PDF without a text layer (a scan) is refused with what to do, never stored as an empty source;
 `page_starts` finds where each PDF page begins in the cleaned text, so a citation names its page.
+
+Every document is read in a worker process under a wall-clock limit (PARSE_SECONDS) and a memory
+cap (WORKER_MEMORY): text extraction from a hostile PDF can take minutes. A Word file is a zip
+whose members are checked by their uncompressed size and ratio before any is read, so a 3 MB file
+holding 3 GB of XML is refused unopened.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from retrieval.errors import BadSourceFile
 from retrieval.types import PageStarts
@@ -20,6 +27,14 @@ from retrieval.types import PageStarts
 log = logging.getLogger(__name__)
 
 MAX_PDF_PAGES = 2_000
+PARSE_SECONDS = 60.0  # reading one PDF or Word file, in its worker process
+WORKER_MEMORY = 1 << 30  # the worker's address space (RLIMIT_AS)
+# a Word file's zip: each member's and all members' uncompressed size, and the ratio a member may inflate by
+MAX_MEMBER_BYTES = 64_000_000
+MAX_UNZIPPED_BYTES = 160_000_000
+MAX_RATIO = 200
+META_MAX_CHARS = 300  # a title or author from a document's properties
+T = TypeVar("T")
 MIN_TEXT_CHARS = 20  # less text than this on every page: a scan (or only page numbers)
 # metadata titles that name the file or the tool, not the document
 _JUNK_TITLE = re.compile(r"^(?:untitled|microsoft word\b|document\d*|.*\.(?:docx?|pdf|rtf|odt))", re.I)
@@ -30,25 +45,78 @@ def _bad(label, problem: str, hint: str = "", *, empty: bool = False):
     return BadSourceFile(label, problem, hint, kind=BadSourceFile.EMPTY if empty else BadSourceFile.FAILED)
 
 
+# ---------------------------------------------------------------- the worker
+def in_worker(read: Callable[[bytes, Any], T], data: bytes, label: Path | str, what: str,
+              seconds: float = PARSE_SECONDS) -> T:  # fmt: skip
+    """`read(data, label)` in a fresh worker process, stopped after `seconds`; its BadSourceFile
+    comes back as raised there. A worker that runs out of time or memory is a BadSourceFile."""
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=_work, args=(send, read, data, label), daemon=True)
+    worker.start()
+    send.close()
+    try:
+        if not receive.poll(seconds):
+            raise _bad(label, f"took over {seconds:g} s to read as {what} (stopped)",
+                       "save it again (or print it to PDF) and ingest that")  # fmt: skip
+        try:
+            ok, value = receive.recv()
+        except EOFError:  # the worker died (killed, out of memory below the Python level)
+            raise _bad(label, f"could not be read as {what} (the reader stopped: exit {worker.exitcode})",
+                       "save it again and ingest that") from None  # fmt: skip
+    finally:
+        worker.kill()
+        worker.join(5)
+        receive.close()
+    if not ok:
+        raise value
+    return value
+
+
+def _work(send, read, data: bytes, label) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    try:
+        result = (True, read(data, label))
+    except BadSourceFile as exc:
+        result = (False, exc)
+    except MemoryError:
+        result = (False, _bad(label, f"needs over {WORKER_MEMORY >> 20} MB to read", "split it or save it again"))
+    except Exception as exc:  # a reader's surprise: named, never a traceback
+        result = (False, _bad(label, f"could not be read ({type(exc).__name__}: {_short(str(exc))})",
+                              "save it again and ingest that"))  # fmt: skip
+    send.send(result)
+    send.close()
+
+
 # ---------------------------------------------------------------- PDF
-def pdf_pages(data: bytes, label: Path | str) -> tuple[list[str], dict]:
+def pdf_pages(data: bytes, label: Path | str, *, seconds: float | None = None) -> tuple[list[str], dict]:
     """The text of each page (words hyphenated across a line break joined again) and the
-    document's own title and author. Raises BadSourceFile for an unreadable, encrypted or
-    text-less (scanned) PDF."""
+    document's own title and author, read in a worker within `seconds`. Raises BadSourceFile for
+    an unreadable, encrypted, text-less (scanned) or too slow PDF."""
+    return in_worker(_pdf_pages, data, label, "a PDF", PARSE_SECONDS if seconds is None else seconds)
+
+
+def _pdf_pages(data: bytes, label: Path | str) -> tuple[list[str], dict]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns about every quirk of a file
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _bad(label, "is a password-protected PDF", "save a copy without the password and ingest that")
+        if reader.is_encrypted and not _opened(reader):
+            raise _bad(label, "is an encrypted (password-protected) PDF",
+                       "save a copy without the password or encryption and ingest that")  # fmt: skip
         pages = reader.pages
         if len(pages) > MAX_PDF_PAGES:
             raise _bad(label, f"has {len(pages):,} pages, over the {MAX_PDF_PAGES:,} page limit", "split it")
         texts = [_HYPHENATED.sub(r"\1", page.extract_text() or "") for page in pages]
         info: Any = reader.metadata or {}
         title, author = _text(info.get("/Title")), _text(info.get("/Author"))
+    except DependencyError:  # AES encryption, met while opening it: pypdf needs `cryptography` to even try
+        raise _bad(label, "is an encrypted (password-protected) PDF",
+                   "save a copy without the password or encryption and ingest that") from None  # fmt: skip
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise _bad(label, f"is not a readable PDF ({type(exc).__name__}: {_short(str(exc))})",
                    "open it and save it as PDF again") from None  # fmt: skip
@@ -62,6 +130,17 @@ def pdf_pages(data: bytes, label: Path | str) -> tuple[list[str], dict]:
         )
     meta = {"title": title if title and not _JUNK_TITLE.match(title) else "", "author": author}
     return texts, {k: v for k, v in meta.items() if v}
+
+
+def _opened(reader) -> bool:
+    """Whether an encrypted PDF opens without a password (AES needs the `cryptography` package:
+    without it, the PDF is said to be encrypted, not a missing dependency)."""
+    from pypdf.errors import DependencyError
+
+    try:
+        return bool(reader.decrypt(""))
+    except (DependencyError, NotImplementedError):
+        return False
 
 
 def page_starts(body: str, pages: list[str]) -> PageStarts:
@@ -113,9 +192,34 @@ def _add(out: list[tuple[int, int]], offset: int, page: int) -> None:
 
 
 # ---------------------------------------------------------------- Word
-def docx_text(data: bytes, label: Path | str) -> tuple[str, dict]:
+def docx_text(data: bytes, label: Path | str, *, seconds: float | None = None) -> tuple[str, dict]:
     """Paragraphs and table rows in document order, one per block, and the document's title and
-    author. Raises BadSourceFile for a file that is not a Word document or holds no text."""
+    author, read in a worker within `seconds`. Raises BadSourceFile for a file that is not a Word
+    document, holds no text, or whose zip would inflate past the limits."""
+    check_zip(data, label)  # here, before a worker is started for it
+    return in_worker(_docx_text, data, label, "a Word document", PARSE_SECONDS if seconds is None else seconds)
+
+
+def check_zip(data: bytes, label: Path | str) -> None:
+    """A Word file's zip members, by the sizes its directory declares (Python's zip reader never
+    inflates a member past its declared size): each under MAX_MEMBER_BYTES and MAX_RATIO times
+    its compressed size, all under MAX_UNZIPPED_BYTES. Raises BadSourceFile."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _bad(label, f"is not a readable Word document (.docx) ({_short(str(exc))})",
+                   "open it in Word and save it as .docx again") from None  # fmt: skip
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        bomb = ratio > MAX_RATIO and member.file_size > 1_000_000
+        if member.file_size > MAX_MEMBER_BYTES or total > MAX_UNZIPPED_BYTES or bomb:
+            raise _bad(label, f"would unzip to {member.file_size:,} bytes of {member.filename} ({ratio:,.0f} times "
+                       "its size): over the limits for a Word document (a zip bomb?)", "save it again in Word")  # fmt: skip
+
+
+def _docx_text(data: bytes, label: Path | str) -> tuple[str, dict]:
     import docx
     from docx.table import Table
 
@@ -148,7 +252,8 @@ def docx_text(data: bytes, label: Path | str) -> tuple[str, dict]:
 
 
 def _text(value) -> str:
-    return " ".join(str(value).split()) if value else ""
+    """A property's text on one line, at most META_MAX_CHARS (a 5 MB title is not stored on every chunk)."""
+    return " ".join(str(value)[: META_MAX_CHARS * 4].split())[:META_MAX_CHARS] if value else ""
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -12,9 +12,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chunk_id(source_id: str, position: int, text: str) -> str:
-    """Same file, same place, same words -> same id; so a re-ingest of unchanged files changes nothing."""
-    return hashlib.sha256(f"{source_id}\n{position}\n{text}".encode()).hexdigest()[:32]
+def chunk_id(source_id: str, position: int, text: str, origin: str = "") -> str:
+    """Same file, same place, same words -> same id; so a re-ingest of unchanged files changes nothing.
+    A file's folder (`origin`) is part of its identity: the same name in two folders is two sources."""
+    key = f"{origin}\n{source_id}" if origin else source_id
+    return hashlib.sha256(f"{key}\n{position}\n{text}".encode()).hexdigest()[:32]
 
 
 SENTENCES_PER_CHUNK = 4  # the defaults: briefbot.settings reads them from here (BRIEFBOT_CHUNK_*)
@@ -48,7 +50,7 @@ def chunk_document(
         position = len(chunks)
         chunks.append(
             Chunk(
-                chunk_id=chunk_id(meta.source_id, position, body),
+                chunk_id=chunk_id(meta.source_id, position, body, meta.origin),
                 text=body,
                 meta=meta,
                 position=position,

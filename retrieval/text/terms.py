@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -31,10 +32,19 @@ QUESTION_WORDS = frozenset(
     positions role roles hold holds come came comes kind sort type exactly specifically""".split()
 )
 
-_stemmer = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps the word it is working on in its own fields: one shared by the answering
+# threads gives wrong stems (and IndexErrors) when two stem at once. Each thread gets its own.
+_local = threading.local()
 
 
-@lru_cache(maxsize=200_000)
+def _stemmer():
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
+
+
+@lru_cache(maxsize=200_000)  # thread-safe, and it only ever stores what a thread's own stemmer returned
 def stem(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
@@ -44,7 +54,7 @@ def stem(word: str) -> str:
     match = _ISE.match(word)
     if match:
         word = f"{match.group(1)}iz{match.group(2)}"
-    return _stemmer.stemWord(word)
+    return _stemmer().stemWord(word)
 
 
 def tokens(text: str) -> list[str]:

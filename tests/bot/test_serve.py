@@ -68,6 +68,16 @@ def test_a_rejected_bot_token_is_a_clear_message(tmp_path, fake_slack, bot_servi
     assert "xoxb-wrong" not in out.getvalue() and "Traceback" not in out.getvalue()
 
 
+def test_an_unusable_feedback_path_is_named_not_blamed_on_slack(tmp_path, fake_slack, bot_service):
+    (tmp_path / "a-file").write_text("not a folder")
+    settings = bot_settings(tmp_path, fake_slack, feedback_path=tmp_path / "a-file" / "feedback.sqlite3")
+    out = io.StringIO()
+    assert serve(settings, lambda: bot_service, 0, out=out) == 1
+    said = out.getvalue()
+    assert f"cannot use the feedback file {tmp_path / 'a-file' / 'feedback.sqlite3'}" in said, said
+    assert "BRIEFBOT_FEEDBACK_PATH" in said and "cannot reach Slack" not in said and "Traceback" not in said
+
+
 def test_socket_mode_is_chosen_with_an_app_token_and_a_rejected_one_is_explained(tmp_path, fake_slack, bot_service):
     settings = bot_settings(tmp_path, fake_slack, slack_app_token="xapp-1-wrong", slack_signing_secret=None)
     out = io.StringIO()

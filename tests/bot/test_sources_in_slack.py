@@ -188,3 +188,19 @@ def test_a_source_added_where_two_restricted_sets_are_read_is_refused_and_nothin
     assert reply.status == 200 and "several restricted source sets" in reply.json()["text"]
     source_bot.bot.sources.wait_idle()
     assert site.requests() == [] and source_bot.service.count() == 0
+
+
+def test_a_restricted_link_added_again_from_a_public_channel_is_refused_and_stays_restricted(source_bot, site):
+    """R10: an admin's `/source add` of a link in `cables`, from a channel mapped to `public`,
+    moved it to `public` with "added a source"; the next public question cited it."""
+    fake, slack = source_bot.fake, source_bot.slack
+    url = site.url("/article")
+    slack.command(f"add {url}", command="/source", user=ADMIN, channel="C0CABLES")
+    posted(fake, "C0CABLES")
+    slack.command(f"add {url}", command="/source", user=ADMIN, channel="C0GENERAL", response_key="again")
+    sent = fake.wait_for(lambda s: [c for c in s.calls("response_url") if c.params["key"] == "again"])[0].params
+    assert sent["response_type"] == "ephemeral"
+    assert "already in source set 'cables'; not moved to 'public'" in sent["text"]
+    store = source_bot.service.store
+    assert [s.meta.source_id for s in store.sources({"cables"})] == [url] and store.sources({"public"}) == []
+    assert not [c for c in fake.calls("chat.postMessage") if c.params["channel"] == "C0GENERAL"]

@@ -130,3 +130,11 @@ def test_a_source_name_with_a_line_break_stays_on_one_line_of_the_listing(tmp_pa
     lines = result.stdout.splitlines()
     assert len(lines) == 4 and all(line.count("\t") == 7 for line in lines), lines  # 8 fields
     assert "two\\nlines.txt\t" in result.stdout and "a\\ttab.txt\t" in result.stdout
+
+
+def test_chromas_compaction_error_on_a_full_disk_says_the_disk_may_be_full():
+    """On a really full filesystem Chroma says only "Error in compaction": the line still names the disk."""
+    from retrieval.index.store import _failure_message
+
+    message = _failure_message("writing chunks", RuntimeError("Error in compaction: Failed to apply logs"))
+    assert "the disk may be full" in message and "briefbot ingest" in message

@@ -53,6 +53,12 @@ def test_a_good_cited_answer_is_posted_as_the_models(llm_service, model):
     assert answer.text.endswith("]") and "[1]" in answer.text
 
 
+def test_a_sentence_the_model_repeats_word_for_word_is_said_once(llm_service, model):
+    model.then(answering((GOOD, GOOD_AT), (GOOD, GOOD_AT), (GOOD.upper(), GOOD_AT), (GOOD, GOOD_AT)))
+    answer = llm_service().ask(QUESTION)
+    assert answer.mode == "llm" and len(answer.sentences) == 1 and not answer.unsupported
+
+
 def test_the_prompt_fences_the_sources_as_data_and_carries_the_question(llm_service, model):
     model.then(answering((GOOD, GOOD_AT)))
     llm_service().ask(QUESTION)
@@ -119,19 +125,21 @@ def test_an_unavailable_model_gives_the_offline_answer_with_the_reason(llm_servi
 
 @pytest.mark.timeout(120)
 def test_a_huge_reply_is_held_to_the_answer_sentence_limit_quickly(llm_service, model):
-    """A 100k-character reply of supported sentences: the answer keeps at most
-    answer_max_sentences of them, and the guard does not spend a minute on the rest."""
+    """A 100k-character reply of two supported sentences over and over: the answer says each once
+    (a repeat is dropped), keeps at most answer_max_sentences, and the guard does not spend a
+    minute on the rest."""
+    other, other_at = "Pakistan wants connectivity by air, rail and road with Kazakhstan", "air, rail and road"
 
     def flood(call: ModelCall) -> str:
-        sentence = f"{GOOD} [{source_number(call.prompt, GOOD_AT)}]. "
-        return sentence * (100_000 // len(sentence) + 1)
+        pair = f"{GOOD} [{source_number(call.prompt, GOOD_AT)}]. {other} [{source_number(call.prompt, other_at)}]. "
+        return pair * (100_000 // len(pair) + 1)
 
     model.then(flood)
-    service = llm_service(answer_max_sentences=3)
+    service = llm_service(answer_max_sentences=1)
     started = time.monotonic()
     answer = service.ask(QUESTION)
     assert answer.mode == "llm"
-    assert len(answer.sentences) == 3 and not answer.unsupported
+    assert len(answer.sentences) == 1 and not answer.unsupported
     assert time.monotonic() - started < 5
 
 

@@ -101,3 +101,28 @@ def test_watch_without_feeds_says_what_to_set(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
     assert main(["watch", "--once"]) == 2
     assert "BRIEFBOT_FEEDS" in capsys.readouterr().err
+
+
+def test_feed_items_sharing_a_link_or_guid_are_one_source_not_a_failed_batch(site, intaking):
+    """R3: a feed with two items sharing a link (common in real feeds) failed every poll."""
+    feed = content.rss(site.base_url, [1, 2, 1, 3])
+    site.add("/dupes.rss", feed, "application/rss+xml")
+    result = intaking.intake.ingest_feed(site.url("/dupes.rss"))
+    assert not result.report.failures
+    assert sorted(s.meta.source_id for s in result.added) == [site.url(f"/news/{n}") for n in (1, 2, 3)]
+
+
+def test_feed_items_without_a_usable_link_are_not_stored_from_their_summary(site, intaking):
+    """ "A summary alone is not ingested": an item with no link, or a javascript:/file: link, and a nine-word
+    summary is refused (named in a warning), the others ingested."""
+    items = "".join(
+        f"<item><title>Item {n}</title>{link}<description>The ministry said talks on rail went well today.</description></item>"
+        for n, link in enumerate(["", "<link>javascript:alert(1)</link>", "<link>file:///etc/passwd</link>"])
+    )
+    rss = content.rss(site.base_url, [1]).replace("</channel>", items + "</channel>")
+    site.add("/thin.rss", rss, "application/rss+xml")
+    warnings: list[str] = []
+    result = intaking.intake.ingest_feed(site.url("/thin.rss"), warn=warnings.append)
+    assert [s.meta.source_id for s in result.added] == [site.url("/news/1")]
+    assert sum("only 9 words of summary" in w for w in warnings) == 3, warnings
+    assert not result.report.failures  # nothing to retry at every poll

@@ -22,6 +22,8 @@ CLOSED = Fetcher(FetchPolicy(allow_private=False, timeout=3, total_seconds=5))
         ("http://169.254.10.1/", "link-local address"),
         ("http://[::1]/", "loopback address"),
         ("http://[::ffff:127.0.0.1]/", "loopback address"),
+        ("http://[2002:a00:1::]/", "private address"),  # 6to4: it carries 10.0.0.1
+        ("http://[2002:7f00:1::]/", "loopback address"),  # 6to4 of 127.0.0.1
         ("http://0.0.0.0/", "not a public address"),
         ("http://100.64.0.1/", "not a public address"),
         ("http://localhost/", "loopback address"),  # a name: its resolved address is checked
@@ -141,3 +143,29 @@ def test_the_connection_goes_to_the_address_that_was_checked(site):
     assert b"Trans-Afghan" in fetched.content and fetched.url == f"http://news.example:{port}/article"
     assert asked == ["news.example"]  # resolved once; the connection used that answer
     assert site.requests("/article")[0][1]["host"] == f"news.example:{port}"
+
+
+def test_a_redirect_to_a_file_or_javascript_link_names_the_link_given(site):
+    site.redirect("/to-file", "file:///etc/passwd")
+    site.redirect("/to-script", "javascript:alert(1)")
+    fetcher = Fetcher(FetchPolicy(allow_private=True))
+    with pytest.raises(FetchRefused) as refused:
+        fetcher.get(site.url("/to-file"))
+    message = str(refused.value)
+    assert message.startswith(site.url("/to-file") + ": redirects to file:///etc/passwd, which is not an http(s) link")
+    with pytest.raises(FetchRefused) as refused:  # was an httpx.InvalidURL traceback
+        fetcher.get(site.url("/to-script"))
+    assert str(refused.value).startswith(site.url("/to-script") + ": redirects to")
+
+
+@pytest.mark.parametrize("declared", ["image/png", "application/octet-stream"])
+def test_a_body_is_read_as_its_declared_type_says_or_refused(site, declared):
+    """An HTML body declared image/png is refused (a specific type briefbot does not read); one
+    declared application/octet-stream (says nothing) is sniffed and read as the page it is."""
+    site.add("/thing", b"<!DOCTYPE html><html><body><p>The rail link opens in June.</p></body></html>", declared)
+    fetcher = Fetcher(FetchPolicy(allow_private=True))
+    if declared == "image/png":
+        with pytest.raises(FetchRefused, match=r"is image/png, not something briefbot reads here"):
+            fetcher.get(site.url("/thing"), accept=["html", "text", "pdf", "docx"])
+    else:
+        assert fetcher.get(site.url("/thing"), accept=["html"]).format == "html"

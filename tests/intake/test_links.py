@@ -134,3 +134,29 @@ def test_prune_of_a_folder_keeps_links_and_feed_items(site, intaking, tmp_path):
     report = intaking.service.ingest([folder], prune=True, progress=False)
     assert report.chunks_removed == 1  # the file that went, not the link
     assert stored(intaking.service, url) == chunks
+
+
+def test_the_same_link_twice_in_one_batch_is_fetched_and_ingested_once(site, intaking):
+    """R3: `ingest URL URL` (or two spellings of it) aborted the batch with DuplicateIDError."""
+    url = site.url("/article")
+    shouting = url.replace("http://", "HTTP://") + "#comments"
+    report = intaking.service.ingest_documents(intaking.intake.link_sources([url, shouting, url]))
+    assert not report.failures and len(report.sources) == 1 and report.chunks_added >= 1
+    assert [path for path, _ in site.requests()] == ["/article"]
+
+
+def test_a_restricted_link_added_again_for_a_public_channel_is_refused_and_kept(site, intaking, caplog):
+    """R10: `/source add` of a link in `cables` from a channel mapped to `public` moved it there."""
+    url = site.url("/article")
+    chunks = intaking.intake.add_link(url, source_set="cables").chunks
+    with pytest.raises(SourceNotAdded, match=r"already in source set 'cables'; not moved to 'public'"):
+        intaking.intake.add_link(url, source_set="public")
+    assert "not moved to 'public'" in caplog.text
+    assert {s.meta.source_set for s in intaking.service.sources()} == {"cables"}
+    assert stored(intaking.service, url) == chunks
+    assert intaking.service.ask("When will the feasibility study be completed?", sets=frozenset({"public"})).refused
+    # the admin's explicit move (`briefbot ingest --set public URL`) is said
+    warnings: list[str] = []
+    intaking.service.ingest_documents(intaking.intake.link_sources([url]), source_set="public", warn=warnings.append)
+    assert any("moved from source set 'cables' to 'public'" in w for w in warnings)
+    assert {s.meta.source_set for s in intaking.service.sources()} == {"public"}
