@@ -15,9 +15,11 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, Field
 
 from briefbot.answer import Citation, CitedText, SourceRef
-from briefbot.answering.compose import OfflineComposer, SourceNumbers
+from briefbot.answering.citations import SourceNumbers
+from briefbot.answering.compose import OfflineComposer
 from briefbot.answering.dates import DateMention, find_dates
 from briefbot.answering.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
+from briefbot.answering.statements import _GLUE, garble_reasons
 from briefbot.errors import InvalidQuestion
 from briefbot.formatting import mode_label, source_line
 from retrieval.index.search import HybridRetriever
@@ -69,16 +71,7 @@ _WHO_CAME = re.compile(r"accompanied|accompanying|\bmet\b|called on|received|\bh
 _ROLE = re.compile(
     r"Minister|President|Senator|Ambassador|Secretary|spokesperson|Governor|Prime|counterpart|delegation", re.I
 )
-# Nationality words that, placed after a title ("President Kazakh"), mark word-by-word translation.
-_DEMONYMS = (
-    "Kazakh|Pakistani|Afghan|Chinese|Indian|Iranian|Turkish|Russian|Uzbek|Kyrgyz|Tajik|Turkmen|"
-    "American|British|French|German|Japanese|Saudi|Emirati|Qatari|Egyptian|Azerbaijani|Georgian"
-)
-_TITLE_THEN_DEMONYM = re.compile(
-    rf"\b(?:President|Minister|counterpart|Affairs|delegation|Ministry)\s+(?:{_DEMONYMS})\b(?!\s+[A-Z])"
-)
 _WORD = re.compile(r"[A-Za-z]+")
-_GLUE = {"of", "and", "the", "to", "in", "for", "by"}
 
 
 class BriefItem(CitedText):
@@ -208,21 +201,6 @@ class BriefBuilder:
 
 def empty_brief(topic: str) -> Brief:
     return Brief(topic=topic, empty=True, sections=[BriefSection(key=k, title=t) for k, t in SECTIONS])
-
-
-def garble_reasons(text: str) -> list[str]:
-    """Signs of word-by-word machine translation."""
-    reasons = []
-    words = [w.lower() for w in _WORD.findall(text)]
-    for i, w in enumerate(words[:-1]):
-        nxt = words[i + 1 : i + 3]
-        # "understanding of understanding", "the the": a word echoed across a small function word
-        if len(w) > 3 and (nxt[0] == w or (len(nxt) == 2 and nxt[0] in _GLUE and nxt[1] == w)):
-            reasons.append(f'"{w}" repeated')
-            break
-    if _TITLE_THEN_DEMONYM.search(text):
-        reasons.append("nationality placed after a title")
-    return reasons
 
 
 def merge_reports(sentences: list[EvidenceSentence]) -> list[_Fact]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from briefbot.answering.facets import facets_of
 from briefbot.answering.nlp import EnglishReader, Parse, english
 from briefbot.answering.question import Question, read_question
 
@@ -64,7 +65,8 @@ def frame_question(text: str, reader: EnglishReader | None = None) -> Frame:
     if answer_type == YESNO or (question.kind == "compare" and question.core.split(" ", 1)[0].lower() in _AUX):
         return Frame(question, parse, YESNO, claims=(Claim(question.core),))
     if answer_type == OPEN:
-        return Frame(question, parse, OPEN, facets=("overview",))
+        facets, speaker = facets_of(parse, question.kind)
+        return Frame(question, parse, OPEN, facets=facets, speaker=speaker)
     return Frame(question, parse, answer_type)
 
 
