@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("topic")
     brief.add_argument("--out", type=Path, help="also write the Markdown brief to this file")
     brief.add_argument("--json", action="store_true", help="print the brief structure as JSON")
+    brief.add_argument("--full", action="store_true",
+                       help="also print, after the sources, the wording notes and what the brief left out")  # fmt: skip
     _sets_arg(brief)
     brief.set_defaults(run=_brief)
 
@@ -345,9 +347,9 @@ def _ask(args, settings: Settings) -> int:
 def _brief(args, settings: Settings) -> int:
     clean_topic(args.topic, settings.max_question_chars)
     brief = _service(settings).brief(args.topic, sets=_sets_of(args))
-    markdown = brief.to_markdown()
-    if args.out:
-        args.out.write_text(markdown, encoding="utf-8")
+    markdown = brief.to_markdown(full=args.full)
+    if args.out:  # the file has it all
+        args.out.write_text(brief.to_markdown(full=True), encoding="utf-8")
         print(f"brief written to {args.out}", file=sys.stderr)
     print(brief.model_dump_json(indent=2) if args.json else markdown)
     return 0

@@ -65,6 +65,16 @@ class Group:
         return max(m.score for m in self.members)
 
 
+def say_the_same(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> bool:
+    """Two statements' content words (terms): most of the shorter one's in the longer one, and a fair
+    share of the longer one's in the shorter (so a short statement is not lost to a long one that
+    merely shares its topic words)."""
+    if min(len(a), len(b)) < 3:
+        return False
+    shared = len(a & b)
+    return shared / min(len(a), len(b)) >= 0.6 and shared / max(len(a), len(b)) >= 0.4
+
+
 # Attributions to a document or an unnamed source: dropped, the statement stands on its own.
 _LEADING = re.compile(
     r"^(?:(?:according to|as per|citing)\s+[^,]{3,80},\s*|(?:meanwhile|moreover|however|furthermore|in addition|"

@@ -21,6 +21,7 @@ from briefbot.answering.statements import (
     Statement,
     garble_reasons,
     resolve_leading_pronoun,
+    say_the_same,
     statements_of,
 )
 from retrieval.text.terms import terms
@@ -108,8 +109,7 @@ def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str) -> float:
 def same_thing(a: Statement, b: Statement) -> bool:
     """Two statements that say the same thing: most content words shared, or (whole sentences from
     two sources) embeddings close enough to be one report."""
-    ta, tb = a.terms, b.terms
-    if ta and tb and len(ta & tb) / min(len(ta), len(tb)) >= 0.6 and min(len(ta), len(tb)) >= 3:
+    if say_the_same(a.terms, b.terms):
         return True
     va, vb = a.evidence.vector, b.evidence.vector
     if a.whole and b.whole and a.source_id != b.source_id and va is not None and vb is not None:
@@ -182,7 +182,7 @@ def select(
 
 
 def _repeats(a: set[str], b: set[str]) -> bool:
-    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.6
+    return say_the_same(a, b)
 
 
 def summarize(

@@ -110,12 +110,15 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(t for t in terms(plain(text)) if not t.isdigit() or len(t) > 1)
 
 
-def same_content(a: str, b: str, share: float = 0.6) -> bool:
-    """Two statements that share most of their content words (of the shorter one)."""
+def same_content(a: str, b: str, share: float = 0.6, mutual: float = 0.4) -> bool:
+    """Two statements that share most of their content words: `share` of the shorter one's, and
+    `mutual` of the longer one's (a short statement whose few words recur in a long one on the same
+    topic, "The last visit was in 2003" beside a sentence on the visit, says something else)."""
     wa, wb = content_words(a), content_words(b)
     if min(len(wa), len(wb)) < 3:
         return False
-    return len(wa & wb) / min(len(wa), len(wb)) >= share
+    shared = len(wa & wb)
+    return shared / min(len(wa), len(wb)) >= share and shared / max(len(wa), len(wb)) >= mutual
 
 
 def duplicate_pairs(statements: list[str]) -> int:
