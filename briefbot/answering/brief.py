@@ -372,7 +372,9 @@ def assemble(topic: str, facts: list[_Fact], max_items: int) -> Brief:
         left_out += [BriefItem(text=f.lead.text, citations=citer.cite(f.members)) for f in kept[CAPS[key] :]]
     areas = [f for f in undated["cooperation"] if fresh(f)]
     areas.sort(key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text)))
-    sections["cooperation"].items = [take(f, group=_area_of(f.lead.text)) for f in areas[: CAPS["cooperation"]] if fresh(f)]
+    sections["cooperation"].items = [
+        take(f, group=_area_of(f.lead.text)) for f in areas[: CAPS["cooperation"]] if fresh(f)
+    ]
     brief = Brief(topic=topic, sections=[sections[k] for k, _ in SECTIONS], sources=citer.sources)
     _within_budget(brief, left_out)
     extra = []
@@ -474,7 +476,9 @@ def _timeline(facts: list[_Fact], citer: _Citer, shown: list[set[str]], cap: int
             break
     for event in sorted(chosen, key=lambda e: e.mention.sort_key):
         mention = event.mention
-        note = f'"{mention.text}" read against the article date {mention.resolved_from}' if mention.resolved_from else ""
+        note = (
+            f'"{mention.text}" read against the article date {mention.resolved_from}' if mention.resolved_from else ""
+        )
         items.append(BriefItem(text=_dated_clause(_text(event.facts[0]), mention), citations=citer.cite(event.members),
                                group=mention.label,
                                note=note))  # fmt: skip

@@ -55,7 +55,7 @@ def facets_of(parse: Parse, kind: str = "") -> tuple[tuple[str, ...], str]:
     if said:
         found.append("said")
     if (kind == "next" or {"open", "pending", "outstanding", "unresolved", "next", "upcoming"} & words
-            or ("still" in words) or "to be" in parse.text.lower()):  # fmt: skip
+            or ("still" in words) or "to be" in parse.text.lower() or "stand" in lemmas):  # fmt: skip
         found.append("open")
     if kind == "agreed" or AGREED_LEMMAS & set(lemmas):
         found.append("agreed")
@@ -67,6 +67,21 @@ def facets_of(parse: Parse, kind: str = "") -> tuple[tuple[str, ...], str]:
         found.append("compare")
     found.append("overview")
     return tuple(dict.fromkeys(found)), speaker
+
+
+def asks_open(kind: str, parse: Parse) -> bool:
+    """An open question that question.py reads as a list or a place: "What are the terms of ...?",
+    "What are executives saying about ...?", "What were the main arguments ...?", "..., and how has
+    X responded?", "Where does the review stand?". Lists of names ("Which areas ...?") stay lists."""
+    words = [t.text.lower() for t in parse.tokens]
+    if kind == "where":
+        return any(t.lemma == "stand" for t in parse.tokens)
+    if kind != "list" or not words or words[0] != "what":
+        return False
+    facets, _ = facets_of(parse, kind)
+    compound = re.search(r",?\s+and\s+(?:how|what|why|who)\b", parse.text, re.I) is not None
+    doing = any(t.pos == "VERB" and t.lemma not in ("be", "have") for t in parse.tokens)
+    return compound or doing or any(f in facets for f in ("said", "terms", "agreed", "open"))
 
 
 # What a statement offers each facet (read from its words; cheap, no parse).

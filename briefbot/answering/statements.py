@@ -29,6 +29,7 @@ class Statement:
     end: int
     score: float = 0.0  # relevance to the question or facet
     facets: frozenset[str] = frozenset()  # which of frame.FACETS it serves
+    part: int = 0  # which part of a two-part question it answers best (0: the whole question)
 
     @property
     def source_id(self) -> str:
@@ -135,17 +136,20 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def statements_of(sentences: list[EvidenceSentence], long_words: int = 32) -> list[Statement]:
-    """Each sentence as a statement (compressed), and a long one also as its clauses."""
+def statements_of(sentences: list[EvidenceSentence], long_words: int = 28) -> list[Statement]:
+    """Each sentence as a statement (compressed); a long one that has clauses standing alone as
+    those clauses instead (a key point in fewer words)."""
     out = []
     for ev in sentences:
         text = compress(ev.text)
-        out.append(Statement(text, ev, ev.start, ev.end, ev.score))
-        if len(text.split()) > long_words:
-            for part in clauses(text):
-                at = ev.text.find(part[1:-1]) if len(part) > 2 else -1
-                start = ev.start + max(at - 1, 0) if at >= 0 else ev.start
-                out.append(Statement(part, ev, start, start + len(part), ev.score))
+        parts = clauses(text) if len(text.split()) > long_words else []
+        if not parts:
+            out.append(Statement(text, ev, ev.start, ev.end, ev.score))
+            continue
+        for part in parts:
+            at = ev.text.find(part[1:-1]) if len(part) > 2 else -1
+            start = ev.start + max(at - 1, 0) if at >= 0 else ev.start
+            out.append(Statement(part, ev, start, start + len(part), ev.score))
     return out
 
 
