@@ -31,6 +31,11 @@ TERMS_LEMMAS = {"term", "scope", "cover", "include", "provision", "condition", "
 COMPARE_LEMMAS = {"compare", "differ", "difference", "contrast", "versus", "vs", "both", "between", "disagree",
                   "similar", "same", "side"}  # fmt: skip
 
+# The words that say what kind of thing is asked (not what it is about).
+FACET_WORDS = tuple(" ".join(sorted(group)) for group in (AGREED_LEMMAS, OPEN_LEMMAS, SAID_LEMMAS, HAPPENED_LEMMAS,
+                                                          TERMS_LEMMAS, COMPARE_LEMMAS)) + (
+    "agreed decided signed said told happened discussed discuss discussion what still",)  # fmt: skip
+
 
 def facets_of(parse: Parse, kind: str = "") -> tuple[tuple[str, ...], str]:
     """(facets, most important first; the speaker or ""). `kind` is question.py's reading

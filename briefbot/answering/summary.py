@@ -12,8 +12,8 @@ import re
 from briefbot.answer import Answer, AnswerSentence
 from briefbot.answering.citations import SourceNumbers
 from briefbot.answering.dates import find_dates, parse_iso
-from briefbot.answering.evidence import EvidenceSentence, SentenceScorer
-from briefbot.answering.facets import DISCUSSION, DONE, FUTURE, offers
+from briefbot.answering.evidence import EvidenceSentence, SentenceScorer, match
+from briefbot.answering.facets import DISCUSSION, DONE, FACET_WORDS, FUTURE, offers
 from briefbot.answering.frame import Frame
 from briefbot.answering.statements import (
     PRONOUN_START,
@@ -24,7 +24,7 @@ from briefbot.answering.statements import (
     say_the_same,
     statements_of,
 )
-from retrieval.text.terms import terms
+from retrieval.text.terms import query_terms, terms
 from retrieval.types import Passage
 
 MAX_POINTS = 4  # key points after the lead
@@ -33,6 +33,7 @@ FACET_BONUS = 0.2
 RELEVANCE = 0.3  # the sentence's own relevance (1 for the best)
 ARTICLE = 0.6  # its article's (the mean of its best three sentences' relevance)
 PER_WORD = 0.003  # a longer statement says more (up to 35 words); the word budget keeps the answer short
+TOPIC = 0.3  # for the share of the question's topic terms a statement's sentence holds
 QUOTE = re.compile(r"[“\"]")
 # Page furniture and boilerplate that can pass for a sentence (the evidence junk filter's job once
 # it lands; kept tiny and private here).
@@ -86,11 +87,14 @@ def key_points(
     pool_size: int = 60,
     exclude: list[str] | None = None,
     parts: list[dict[int, float]] | None = None,
+    topic: frozenset[str] = frozenset(),
 ) -> list[Group]:
     """The key points of scored evidence (most relevant first), each once: up to `limit` groups of
     statements that say one thing across sources, within `budget` words, chosen for what `facets`
     ask (frame.FACETS) and for coverage, most important first. `exclude`: texts already said;
-    `parts`: each part of a two-part question, its scores by id(sentence) (each part gets its points)."""
+    `parts`: each part of a two-part question, its scores by id(sentence) (each part gets its points);
+    `topic`: the question's terms beyond what it asks about ("connectivity" in "What was agreed on
+    connectivity?"): a statement holding them is preferred over one that only fits the facet."""
     if not ranked:
         return []
     best = ranked[0].score
@@ -112,10 +116,12 @@ def key_points(
                 relevance, st.part = share, n + 1
         # weights from a logistic fit of "holds a key point" on the news dev set's pools: the
         # article's relevance counts most, then the sentence's, its facets, and what it states
-        st.score = RELEVANCE * relevance + ARTICLE * article[st.source_id] + _facet_bonus(st, facets, speaker)
+        on_topic = sum(match(t, st.evidence) for t in topic) / len(topic) if topic else 0.0
+        st.score = RELEVANCE * relevance + ARTICLE * article[st.source_id] + _facet_bonus(st, facets, speaker, on_topic)
         st.score += 0.05 * specificity(st.text) + PER_WORD * min(st.words, 35)
         if QUOTE.search(st.text):
             st.score += 0.04
+        st.score += TOPIC * on_topic
         if not said and _FIRST_PERSON.search(st.text):
             st.score -= 0.05
         if st.words > 45:
@@ -127,7 +133,10 @@ def key_points(
     return select(groups, limit, budget, exclude or [], several_sources="compare" in facets)
 
 
-def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str) -> float:
+def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str, on_topic: float = 0.0) -> float:
+    """What the statement offers the facets asked, first most; `on_topic` (0..1) softens the
+    penalty on talks for a statement about the question's topic (what was discussed on it, when
+    nothing on it was agreed)."""
     bonus = 0.0
     asked = [f for f in facets if f != "overview"][:2]
     for rank, facet in enumerate(asked):
@@ -142,7 +151,7 @@ def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str) -> float:
         if offers(st.text, "terms"):  # what the commitment covers is part of what was agreed
             bonus += FACET_BONUS / 2
         if (DISCUSSION.search(st.text) or offers(st.text, "open")) and not DONE.search(st.text):
-            bonus -= 1.75 * FACET_BONUS
+            bonus -= 1.75 * FACET_BONUS * (1 - on_topic)
     if asked[:1] == ["open"] and DONE.search(st.text) and not offers(st.text, "open"):
         bonus -= FACET_BONUS / 2
     if speaker:
@@ -258,7 +267,8 @@ def summarize(
 ) -> Answer | None:
     """The key-point answer for an open frame: a lead that answers, then up to four key points,
     each once, each cited. None leaves the question to the composer's lead."""
-    groups = key_points(ranked, frame.facets, speaker=frame.speaker, parts=_part_scores(frame, ranked, scorer))
+    groups = key_points(ranked, frame.facets, speaker=frame.speaker, parts=_part_scores(frame, ranked, scorer),
+                        topic=topic_terms(frame))  # fmt: skip
     if not groups:
         return None
     lead, points = groups[0], groups[1:]
@@ -277,6 +287,14 @@ def summarize(
         return None
     sentences[0].kind = "lead"
     return Answer(question=frame.text, sentences=sentences, sources=numbers.sources)
+
+
+def topic_terms(frame: Frame) -> frozenset[str]:
+    """The question's terms beyond its facet words and its speaker's name (at most six; a longer
+    question is about its words already, through the relevance score)."""
+    asked = {t for words in FACET_WORDS for t in terms(words)} | set(terms(frame.speaker))
+    topic = [t for t in dict.fromkeys(query_terms(frame.question.core)) if t not in asked]
+    return frozenset(topic) if 0 < len(topic) <= 6 else frozenset()
 
 
 def _part_scores(frame: Frame, ranked: list[EvidenceSentence], scorer: SentenceScorer,
