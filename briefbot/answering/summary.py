@@ -33,6 +33,7 @@ FACET_BONUS = 0.2
 RELEVANCE = 0.3  # the sentence's own relevance (1 for the best)
 ARTICLE = 0.6  # its article's (the mean of its best three sentences' relevance)
 PER_WORD = 0.003  # a longer statement says more (up to 35 words); the word budget keeps the answer short
+GARBLED = 0.15  # per sign of word-by-word machine translation
 TOPIC = 0.3  # for the share of the question's topic terms a statement's sentence holds
 QUOTE = re.compile(r"[“\"]")
 # Page furniture and boilerplate that can pass for a sentence (the evidence junk filter's job once
@@ -122,6 +123,9 @@ def key_points(
         if QUOTE.search(st.text):
             st.score += 0.04
         st.score += TOPIC * on_topic
+        # another source's clean wording, or another point: "understanding of understanding" weighs more
+        # than a word order ("President Kazakh")
+        st.score -= sum(GARBLED if "repeated" in r else GARBLED / 3 for r in garble_reasons(st.text))
         if not said and _FIRST_PERSON.search(st.text):
             st.score -= 0.05
         if st.words > 45:
@@ -154,13 +158,24 @@ def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str, on_topic:
             bonus -= 1.75 * FACET_BONUS * (1 - on_topic)
     if asked[:1] == ["open"] and DONE.search(st.text) and not offers(st.text, "open"):
         bonus -= FACET_BONUS / 2
-    if speaker:
-        names = [t for t in terms(speaker) if len(t) > 2]
-        if names and any(n in st.evidence.terms for n in names):
+    if speaker and offers(st.text, "said"):  # the speaker's own words: named in it, or in the sentence before
+        if speaks(speaker, st.text):
             bonus += FACET_BONUS
-        elif names and any(n in st.evidence.context_terms for n in names) and offers(st.text, "said"):
+        elif PRONOUN_START.match(st.text) and all(t in st.evidence.context_terms for t in terms(speaker)):
             bonus += FACET_BONUS / 2
     return bonus
+
+
+def speaks(speaker: str, text: str) -> bool:
+    """The speaker is named in the text: a name by its surname ("Ellison"), a title by the whole
+    title ("the Prime Minister", not "Deputy Prime Minister")."""
+    bare = re.sub(r"^(?:the|a|an)\s+", "", speaker.strip(), flags=re.I)
+    words = bare.split()
+    if not words:
+        return False
+    if bare[:1].isupper() and speaker[:1].isupper() and len(words) <= 3:  # a proper name
+        return re.search(rf"\b{re.escape(words[-1])}\b", text) is not None
+    return re.search(rf"(?<!Deputy )(?<!Vice )(?<!Vice-)\b{re.escape(bare)}\b", text, re.I) is not None
 
 
 def same_thing(a: Statement, b: Statement) -> bool:
