@@ -28,6 +28,9 @@ from briefbot.answering.statements import (
     resolve_leading_pronoun,
     say_the_same,
 )
+from briefbot.answering.statements import (
+    RHETORIC as _RHETORIC,
+)
 from briefbot.errors import InvalidQuestion
 from briefbot.formatting import mode_label, source_line
 from retrieval.index.search import HybridRetriever
@@ -294,8 +297,6 @@ SAME_FACT = 0.78  # two items' embeddings this close say one thing
 BODY_WORDS = 560  # the items' words (headings and source list aside); the printed body stays <= 600
 _DONE = re.compile(r"(?<!to be )(?<!been )\bsigned\b|\bprovides?\b|\binstitut|\bagreed\b|\badopt|\bcovers?\b", re.I)
 _SCOPE = re.compile(r"\bprovides?\b|\bcovers?\b|\binclud|\binstitut", re.I)
-_RHETORIC = re.compile(r"milestone|\breflects?\b|\bhistoric\b|new (?:exciting )?chapter|important step|renewed thrust|"
-                       r"testament to|awareness raising", re.I)  # fmt: skip
 _REALLY_OPEN = re.compile(r"finali[sz]e|to be (?:signed|finali[sz]ed)|\bproposed\b|\bexpected to\b|\byet to\b", re.I)
 
 

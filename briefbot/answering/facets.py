@@ -21,9 +21,8 @@ AGREED_LEMMAS = {"agree", "decide", "sign", "commit", "adopt", "approve", "settl
 OPEN_LEMMAS = {"open", "pending", "remain", "outstanding", "unresolved", "next", "future", "upcoming", "expect",
                "plan", "still", "yet", "finalise", "finalize", "forthcoming", "ahead", "left", "come"}  # fmt: skip
 SAID_LEMMAS = {"say", "tell", "testify", "claim", "announce", "argue", "state", "warn", "describe", "explain",
-               "respond", "admit", "insist", "write", "comment", "reveal", "suggest", "stress", "note", "accuse",
-               "allege", "believe", "think", "call", "mention", "propose", "remark", "statement", "testimony",
-               "argument", "position"}  # fmt: skip
+               "respond", "admit", "insist", "write", "comment", "reveal", "stress", "accuse", "allege", "remark",
+               "statement", "testimony", "argument", "press", "urge", "ask"}  # fmt: skip
 HAPPENED_LEMMAS = {"happen", "occur", "unfold", "go", "event", "timeline", "sequence", "develop", "turn", "result",
                    "outcome", "progress"}  # fmt: skip
 TERMS_LEMMAS = {"term", "scope", "cover", "include", "provision", "condition", "detail", "contain", "involve",
@@ -122,7 +121,7 @@ _OFFERS = {
 FUTURE = re.compile(r"\bwill\b|\bwould\b|forthcoming|\bahead of\b|\bnext\b|\bupcoming\b|\bin (?:the )?coming\b", re.I)
 # Commitments made: what an "agreed" question wants (the future ones are still open).
 DONE = re.compile(r"(?<!to be )(?<!been )\bsigned\b|\bagreed\b|\bapproved\b|\badopted\b|\bsettled\b|\bdecided\b|\breached\b|"
-                  r"\bpledged\b|\bcommitted\b|\binstitut|\bruled\b|\bvoted\b", re.I)  # fmt: skip
+                  r"\bpledged\b|\bcommitted\b|\binstitut|\bruled\b|\bvoted\b|\bprovides\b|\bcovers\b", re.I)  # fmt: skip
 # Talk about talks: what a commitment question does not want first.
 DISCUSSION = re.compile(r"\bdiscuss|\bnegotiat|\btalks\b|\bexchanged views\b|\breviewed\b|\bexplore", re.I)
 

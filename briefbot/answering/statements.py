@@ -91,7 +91,14 @@ _TRAILING = re.compile(
 _AFTER_ATTRIBUTION = re.compile(r"^(?:a|an|the)\s+[\w\s-]{0,40}?(?:said|added|noted)\s+that\s+", re.I)
 _CLAUSE_CUTS = re.compile(
     r";\s+|\s+—\s+|\s+–\s+|,\s+(?=(?:while|whereas|but|although|as well as)\s)"
+    r"|\s+(?=as\s+(?:the|both)\s+(?:two\s+)?\w+\s+(?:\w+ed|are|were|have|had)\b)"
     r"|,\s+(?=and\s+(?:the|he|she|they|it|its|his|her|their|[A-Z]\w+)\s+\w+(?:ed|s)\b)",
+)
+# Rhetoric: what a statement says about how important something is, not what happened.
+RHETORIC = re.compile(
+    r"milestone|\breflects?\b|\bhistoric\b|new (?:exciting )?chapter|important step|renewed thrust|testament to|"
+    r"awareness raising|\bgame[- ]changer\b|\blandmark\b",
+    re.I,
 )
 PRONOUN_START = re.compile(r"^(?:It|He|She|They|This|These|That|Those|Its|His|Her|Their)\b")
 _END = re.compile(r"[.!?…]['\"”’)]*$")
@@ -125,7 +132,7 @@ def clauses(text: str, min_words: int = 6) -> list[str]:
     """A sentence's clauses, each a sentence of its own (capitalised, full stop), when it has more
     than one that stands alone; [] otherwise."""
     parts = [p.strip(" ,;") for p in _CLAUSE_CUTS.split(text) if p and p.strip(" ,;")]
-    parts = [re.sub(r"^(?:and|but|while|whereas|although)\s+", "", p) for p in parts]
+    parts = [re.sub(r"^(?:and|but|while|whereas|although|as)\s+", "", p) for p in parts]
     good = [p for p in parts if len(p.split()) >= min_words]
     if len(good) < 2:
         return []
@@ -136,7 +143,7 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def statements_of(sentences: list[EvidenceSentence], long_words: int = 28) -> list[Statement]:
+def statements_of(sentences: list[EvidenceSentence], long_words: int = 24) -> list[Statement]:
     """Each sentence as a statement (compressed); a long one that has clauses standing alone as
     those clauses instead (a key point in fewer words)."""
     out = []

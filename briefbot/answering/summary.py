@@ -17,6 +17,7 @@ from briefbot.answering.facets import DISCUSSION, DONE, FACET_WORDS, FUTURE, off
 from briefbot.answering.frame import Frame
 from briefbot.answering.statements import (
     PRONOUN_START,
+    RHETORIC,
     Group,
     Statement,
     garble_reasons,
@@ -28,11 +29,12 @@ from retrieval.text.terms import query_terms, terms
 from retrieval.types import Passage
 
 MAX_POINTS = 4  # key points after the lead
-WORD_BUDGET = 100  # the lead and its key points together
+WORD_BUDGET = 108  # the lead and its key points together
 FACET_BONUS = 0.2
 RELEVANCE = 0.3  # the sentence's own relevance (1 for the best)
-ARTICLE = 0.6  # its article's (the mean of its best three sentences' relevance)
+ARTICLE = 0.8  # its article's (the mean of its best three sentences' relevance)
 PER_WORD = 0.003  # a longer statement says more (up to 35 words); the word budget keeps the answer short
+RETRIEVAL_RANK = 0.3  # added to an article's relevance: the first retrieved, then 1/2, 1/3...
 GARBLED = 0.15  # per sign of word-by-word machine translation
 TOPIC = 0.3  # for the share of the question's topic terms a statement's sentence holds
 QUOTE = re.compile(r"[“\"]")
@@ -89,13 +91,15 @@ def key_points(
     exclude: list[str] | None = None,
     parts: list[dict[int, float]] | None = None,
     topic: frozenset[str] = frozenset(),
+    retrieved: list[str] | None = None,
 ) -> list[Group]:
     """The key points of scored evidence (most relevant first), each once: up to `limit` groups of
     statements that say one thing across sources, within `budget` words, chosen for what `facets`
     ask (frame.FACETS) and for coverage, most important first. `exclude`: texts already said;
     `parts`: each part of a two-part question, its scores by id(sentence) (each part gets its points);
     `topic`: the question's terms beyond what it asks about ("connectivity" in "What was agreed on
-    connectivity?"): a statement holding them is preferred over one that only fits the facet."""
+    connectivity?"): a statement holding them is preferred over one that only fits the facet;
+    `retrieved`: the articles (source ids) in the order retrieval ranked them (the first counts more)."""
     if not ranked:
         return []
     best = ranked[0].score
@@ -106,6 +110,10 @@ def key_points(
     for s in pool:
         top.setdefault(s.source_id, []).append(s.score)
     article = {sid: sum(v[:3]) / len(v[:3]) / best for sid, v in top.items()}
+    order = {sid: n for n, sid in enumerate(dict.fromkeys(retrieved or []))}
+    for sid in article:
+        if sid in order:
+            article[sid] += RETRIEVAL_RANK / (1 + order[sid])
     statements = statements_of(pool)
     part_best = [max(p.values(), default=0.0) or 1.0 for p in parts or []]
     said = "said" in facets[:2]
@@ -123,6 +131,8 @@ def key_points(
         if QUOTE.search(st.text):
             st.score += 0.04
         st.score += TOPIC * on_topic
+        if RHETORIC.search(st.text) and not said:  # what someone said about it is the answer to "what did X say"
+            st.score -= GARBLED
         # another source's clean wording, or another point: "understanding of understanding" weighs more
         # than a word order ("President Kazakh")
         st.score -= sum(GARBLED if "repeated" in r else GARBLED / 3 for r in garble_reasons(st.text))
@@ -274,7 +284,8 @@ def select(
 
 
 def _repeats(a: set[str], b: set[str]) -> bool:
-    return say_the_same(a, b)
+    """In one short answer, a statement most of whose words another already says adds little."""
+    return min(len(a), len(b)) >= 3 and len(a & b) / min(len(a), len(b)) >= 0.6
 
 
 def summarize(
@@ -283,7 +294,7 @@ def summarize(
     """The key-point answer for an open frame: a lead that answers, then up to four key points,
     each once, each cited. None leaves the question to the composer's lead."""
     groups = key_points(ranked, frame.facets, speaker=frame.speaker, parts=_part_scores(frame, ranked, scorer),
-                        topic=topic_terms(frame))  # fmt: skip
+                        topic=topic_terms(frame), retrieved=[p.meta.source_id for p in passages])  # fmt: skip
     if not groups:
         return None
     lead, points = groups[0], groups[1:]
