@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from briefbot.answering.evidence import EvidenceSentence
 from briefbot.answering.nlp import EnglishReader, english
@@ -30,6 +31,7 @@ class Statement:
     score: float = 0.0  # relevance to the question or facet
     facets: frozenset[str] = frozenset()  # which of frame.FACETS it serves
     part: int = 0  # which part of a two-part question it answers best (0: the whole question)
+    lead_score: float = 0.0  # how well it answers the question as the lead (relevance and facets)
 
     @property
     def source_id(self) -> str:
@@ -39,7 +41,7 @@ class Statement:
     def words(self) -> int:
         return len(self.text.split())
 
-    @property
+    @cached_property
     def terms(self) -> frozenset[str]:
         return frozenset(terms(self.text))
 
