@@ -36,6 +36,7 @@ ARTICLE = 0.8  # its article's (the mean of its best three sentences' relevance)
 PER_WORD = 0.003  # a longer statement says more (up to 35 words); the word budget keeps the answer short
 RETRIEVAL_RANK = 0.3  # added to an article's relevance: the first retrieved, then 1/2, 1/3...
 LEAD_RELEVANCE = 0.45  # the lead's own relevance, against the facets it offers
+DIVERSITY = 0.8  # times a candidate's closest similarity to a chosen point
 GARBLED = 0.15  # per sign of word-by-word machine translation
 TOPIC = 0.3  # for the share of the question's topic terms a statement's sentence holds
 QUOTE = re.compile(r"[“\"]")
@@ -263,6 +264,10 @@ def select(
                 fresh += 0.08
             if several_sources and chosen and not set(g.source_ids) - cited:
                 fresh -= 0.05
+            v = g.best.evidence.vector
+            if chosen and v is not None:  # what is like a chosen point adds less (MMR)
+                fresh -= DIVERSITY * max(float(v @ c.best.evidence.vector) for c in chosen
+                                         if c.best.evidence.vector is not None)  # fmt: skip
             return g.score + fresh + 0.01 * (len(g.source_ids) - 1)
 
         candidates.sort(key=value, reverse=True)
