@@ -94,6 +94,7 @@ def key_points(
     parts: list[dict[int, float]] | None = None,
     topic: frozenset[str] = frozenset(),
     retrieved: list[str] | None = None,
+    rare: frozenset[str] = frozenset(),
 ) -> list[Group]:
     """The key points of scored evidence (most relevant first), each once: up to `limit` groups of
     statements that say one thing across sources, within `budget` words, chosen for what `facets`
@@ -101,7 +102,8 @@ def key_points(
     `parts`: each part of a two-part question, its scores by id(sentence) (each part gets its points);
     `topic`: the question's terms beyond what it asks about ("connectivity" in "What was agreed on
     connectivity?"): a statement holding them is preferred over one that only fits the facet;
-    `retrieved`: the articles (source ids) in the order retrieval ranked them (the first counts more)."""
+    `retrieved`: the articles (source ids) in the order retrieval ranked them (the first counts more);
+    `rare`: the question's most distinctive terms: every key point holds one (when two sentences do)."""
     if not ranked:
         return []
     best = ranked[0].score
@@ -117,6 +119,9 @@ def key_points(
         if sid in order:
             article[sid] += RETRIEVAL_RANK / (1 + order[sid])
     statements = statements_of(pool)
+    if rare:  # a question about something specific: key points about it, not about its neighbours
+        about = [st for st in statements if any(match(t, st.evidence) >= 0.5 for t in rare)]
+        statements = about if len({id(st.evidence) for st in about}) >= 2 else statements
     part_best = [max(p.values(), default=0.0) or 1.0 for p in parts or []]
     said = "said" in facets[:2]
     for st in statements:
@@ -305,7 +310,8 @@ def summarize(
     """The key-point answer for an open frame: a lead that answers, then up to four key points,
     each once, each cited. None leaves the question to the composer's lead."""
     groups = key_points(ranked, frame.facets, speaker=frame.speaker, parts=_part_scores(frame, ranked, scorer),
-                        topic=topic_terms(frame), retrieved=[p.meta.source_id for p in passages])  # fmt: skip
+                        topic=topic_terms(frame), retrieved=[p.meta.source_id for p in passages],
+                        rare=distinctive_terms(frame, scorer))  # fmt: skip
     if not groups:
         return None
     lead, points = groups[0], groups[1:]
@@ -324,6 +330,17 @@ def summarize(
         return None
     sentences[0].kind = "lead"
     return Answer(question=frame.text, sentences=sentences, sources=numbers.sources)
+
+
+def distinctive_terms(frame: Frame, scorer: SentenceScorer, n: int = 2) -> frozenset[str]:
+    """The `n` rarest of the question's topic terms that the corpus knows ("lithium", "swap" in
+    "What lithium swap did Kazakhstan offer Pakistan?"); none when the question names no topic."""
+    topic = topic_terms(frame)
+    if not topic:
+        return frozenset()
+    vocab = scorer.vocabulary()
+    known = [t for t in topic if vocab.known(t)]
+    return frozenset(sorted(known, key=vocab.idf, reverse=True)[:n])
 
 
 def topic_terms(frame: Frame) -> frozenset[str]:
