@@ -53,10 +53,18 @@ _JUNK = re.compile(
 _CAPTION = re.compile(r"\((?:L|R|C|left|right|centre|center)\)|^(?:Combination|File) (?:photo|picture|showing)", re.I)
 
 
+# A fragment cut from a list or a caption: "Committed to working ...", "Outlines how ...", "Two, ..."
+_FRAGMENT = re.compile(
+    r"^(?:[A-Z][a-z]+ed\s+(?:to|by|with|for|on|in|as|at)\b|[A-Z][a-z]+s\s+(?:how|what|whether|the|a|an)\b|"
+    r"(?:One|Two|Three|Four|Five),\s|Loading\b)"
+)
+
+
 def is_junk(text: str) -> bool:
     words = text.split()
     return (
         len(words) < 5
+        or bool(_FRAGMENT.match(text))
         or bool(_JUNK.search(text) or _CAPTION.search(text))
         or text.count("|") >= 2
         or text.rstrip(" .").endswith((":", "?"))
@@ -135,7 +143,7 @@ def key_points(
         on_topic = sum(match(t, st.evidence) for t in topic) / len(topic) if topic else 0.0
         st.score = RELEVANCE * relevance + ARTICLE * article[st.source_id] + _facet_bonus(st, facets, speaker, on_topic)
         st.score += 0.05 * specificity(st.text) + PER_WORD * min(st.words, 35)
-        if QUOTE.search(st.text):
+        if said and QUOTE.search(st.text):
             st.score += 0.04
         st.score += TOPIC * on_topic
         if RHETORIC.search(st.text) and not said:  # what someone said about it is the answer to "what did X say"
