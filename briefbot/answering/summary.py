@@ -35,6 +35,7 @@ RELEVANCE = 0.3  # the sentence's own relevance (1 for the best)
 ARTICLE = 0.8  # its article's (the mean of its best three sentences' relevance)
 PER_WORD = 0.003  # a longer statement says more (up to 35 words); the word budget keeps the answer short
 RETRIEVAL_RANK = 0.3  # added to an article's relevance: the first retrieved, then 1/2, 1/3...
+LEAD_ARTICLE = 0.3  # and its article's
 LEAD_RELEVANCE = 0.45  # the lead's own relevance, against the facets it offers
 DIVERSITY = 0.3  # times a candidate's closest similarity to a chosen point
 GARBLED = 0.15  # per sign of word-by-word machine translation
@@ -159,7 +160,7 @@ def key_points(
             st.score -= 0.05
         st.facets = frozenset(f for f in facets if offers(st.text, f))
         # the lead answers: the question's own relevance and what it asks, not the article's weight
-        st.lead_score = (LEAD_RELEVANCE * relevance + _facet_bonus(st, facets, speaker, on_topic) + TOPIC * on_topic
+        st.lead_score = (LEAD_RELEVANCE * relevance + LEAD_ARTICLE * article[st.source_id] + _facet_bonus(st, facets, speaker, on_topic) + TOPIC * on_topic
                          - (0.05 if PRONOUN_START.match(st.text) else 0.0) - GARBLED * len(garble_reasons(st.text)))  # fmt: skip
     groups = group_statements(sorted(statements, key=lambda s: s.score, reverse=True))
     return select(groups, limit, budget, exclude or [], several_sources="compare" in facets)
