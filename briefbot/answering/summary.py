@@ -8,6 +8,7 @@ groups out. `summarize` makes the answer of it."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from briefbot.answer import Answer, AnswerSentence
 from briefbot.answering.citations import SourceNumbers
@@ -222,16 +223,20 @@ def same_thing(a: Statement, b: Statement) -> bool:
 def same_commitment(a: str, b: str) -> bool:
     """Both report one commitment: the same commitment verb ("signed") and a two-word name in common
     ("action plan")."""
-    va = {m.group(0).lower() for m in DONE.finditer(a)}
-    vb = {m.group(0).lower() for m in DONE.finditer(b)}
-    if not va & vb:
+    if not _commitments(a) & _commitments(b):
         return False
     return bool(_pairs(a) & _pairs(b))
 
 
-def _pairs(text: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def _commitments(text: str) -> frozenset[str]:
+    return frozenset(m.group(0).lower() for m in DONE.finditer(text))
+
+
+@lru_cache(maxsize=4096)
+def _pairs(text: str) -> frozenset[tuple[str, str]]:
     words = terms(text)
-    return {(x, y) for x, y in zip(words, words[1:]) if len(x) > 2 and len(y) > 2}
+    return frozenset((x, y) for x, y in zip(words, words[1:]) if len(x) > 2 and len(y) > 2)
 
 
 def group_statements(statements: list[Statement]) -> list[Group]:
