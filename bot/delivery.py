@@ -448,7 +448,7 @@ class BriefTarget:
     def _upload_brief(self, brief: Brief, filename: str) -> None:
         slash = self.slash
         slash.attach(
-            Attachment(filename, render.brief_title(brief), brief.to_markdown()),
+            Attachment(filename, render.brief_title(brief), brief.to_markdown(full=True)),
             thread_ts=slash.thread_ts,
             fallback_thread=slash.thread_ts or slash.ts,
             fallback=render.render_brief_pages(brief),

@@ -88,6 +88,9 @@ class CitedText(BaseModel):
 
 class AnswerSentence(CitedText):
     check: GroundingCheck | None = None
+    # "lead" (the sentence that answers) or "point" (a key point after it, shown as a list item);
+    # "" for the answers that are plain sentences
+    kind: str = ""
 
 
 class Answer(BaseModel):
@@ -113,6 +116,15 @@ class Answer(BaseModel):
         if self.refused:
             return self.refusal
         return " ".join(s.rendered() for s in self.sentences)
+
+    @property
+    def lead(self) -> AnswerSentence | None:
+        return self.sentences[0] if self.sentences and not self.refused else None
+
+    @property
+    def points(self) -> list[AnswerSentence]:
+        """The key points after the lead (an open question's answer), each shown once as a list item."""
+        return [s for s in self.sentences if s.kind == "point"]
 
     def source(self, number: int) -> SourceRef | None:
         return next((s for s in self.sources if s.number == number), None)

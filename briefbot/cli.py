@@ -105,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument(
         "--since", type=_iso_date, metavar="YYYY-MM-DD", help="what's new: only sources ingested since that day"
     )
+    brief.add_argument("--full", action="store_true",
+                       help="also print, after the sources, the wording notes and what the brief left out")  # fmt: skip
     _sets_arg(brief)
     brief.set_defaults(run=_brief)
 
@@ -130,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     src.set_defaults(run=_sources)
 
     ev = sub.add_parser("eval", help="score the pipeline on a question set (dev JSONL or MultiHop-RAG)")
-    ev.add_argument("questions", nargs="?", type=Path, help="dev-format questions (JSON Lines)")
+    ev.add_argument("questions", nargs="?", type=Path,
+                    help="dev-format questions, or an open-question set with nuggets (JSON Lines)")  # fmt: skip
     ev.add_argument("--corpus", type=Path, help="MultiHop-RAG corpus JSON (ingested into its own collection)")
     ev.add_argument("--queries", type=Path, help="MultiHop-RAG queries JSON")
     ev.add_argument("--limit", type=int, help="only the first N questions")
@@ -374,9 +377,9 @@ def _brief(args, settings: Settings) -> int:
         print(digest.model_dump_json(indent=2) if args.json else markdown)
         return 0
     brief = _service(settings).brief(args.topic, sets=_sets_of(args))
-    markdown = brief.to_markdown()
-    if args.out:
-        args.out.write_text(markdown, encoding="utf-8")
+    markdown = brief.to_markdown(full=args.full)
+    if args.out:  # the file has it all
+        args.out.write_text(brief.to_markdown(full=True), encoding="utf-8")
         print(f"brief written to {args.out}", file=sys.stderr)
     print(brief.model_dump_json(indent=2) if args.json else markdown)
     return 0
@@ -435,7 +438,17 @@ def _cell(text: str) -> str:
 
 def _eval(args, settings: Settings) -> int:
     from briefbot import evaluation
+    from briefbot.evaluation import nuggets
 
+    if args.questions and nuggets.is_open_set(args.questions):  # key points: open questions, briefs
+        summary, results = evaluation.run_open(settings, args.questions, corpus=args.corpus, limit=args.limit)
+        print(nuggets.format_open_table(summary))
+        out = args.out or evaluation.default_out(settings.data_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"summary": summary, "questions": nuggets.results_json(results)}, indent=2,
+                                  ensure_ascii=False), encoding="utf-8")  # fmt: skip
+        print(f"report written to {out}", file=sys.stderr)
+        return 0
     report = evaluation.run(
         settings, questions=args.questions, corpus=args.corpus, queries=args.queries, limit=args.limit
     )
@@ -459,7 +472,11 @@ def _serve(args, settings: Settings) -> int:
 
 
 def format_answer(answer: Answer) -> str:
-    lines = [answer.text]
+    if answer.points and not answer.refused:  # a lead, then its key points as a list
+        lead = [s.rendered() for s in answer.sentences if s.kind != "point"]
+        lines = [" ".join(lead)] + [f"  - {p.rendered()}" for p in answer.points]
+    else:
+        lines = [answer.text]
     if answer.refused and answer.related_topics:
         lines.append("Closest topics the sources cover: " + "; ".join(answer.related_topics))
     if answer.sources:

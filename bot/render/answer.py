@@ -76,8 +76,15 @@ def answer_parts(answer: Answer, *, asked_by: str | None = None, show_question: 
             parts.body += context_blocks([f"Closest topics the sources cover: {topics}"])
         parts.fallback = escape(refusal)
     else:
-        lines = ["• " + escape(s.text) + " " + "".join(f"[{n}]" for n in s.numbers) for s in answer.sentences]
-        lines = [line.rstrip() for line in lines] or ["(no answer text)"]
+
+        def cited(s) -> str:
+            return (escape(s.text) + " " + "".join(f"[{n}]" for n in s.numbers)).rstrip()
+
+        if answer.points:  # an open question: the lead that answers, then its key points as a list
+            lead = " ".join(cited(s) for s in answer.sentences if s.kind != "point")
+            lines = [lead, *["• " + cited(p) for p in answer.points]]
+        else:
+            lines = ["• " + cited(s) for s in answer.sentences] or ["(no answer text)"]
         parts.body = [section(t) for t in pack_lines(lines)]
         if answer.sources:
             parts.sources = context_blocks(["*Sources*"] + [source_line(s) for s in answer.sources])
@@ -158,6 +165,9 @@ def plain_text(answer: Answer) -> str:
         lines.append(answer.refusal)
         if answer.related_topics:
             lines.append("Closest topics the sources cover: " + "; ".join(answer.related_topics))
+    elif answer.points:
+        lines.append(" ".join(s.rendered() for s in answer.sentences if s.kind != "point"))
+        lines += [f"  - {p.rendered()}" for p in answer.points]
     else:
         lines += [s.rendered() for s in answer.sentences]
     if answer.sources:

@@ -30,7 +30,7 @@ from bot.render.slack import (
 # ---------------------------------------------------------------- briefs (/brief)
 # A brief in Slack is a summary: the header, the bottom line, each section's heading with its
 # item count, the sources and the footer. The full brief goes along as a Markdown file
-# (`Brief.to_markdown()`), or, when no file can be attached, as `render_brief_pages`.
+# (`Brief.to_markdown(full=True)`: the full evidence after the sources), or, when no file can be attached, as `render_brief_pages`.
 
 BRIEF_PREPARING = "Preparing the brief..."
 HEADER_CHARS = 150  # a header block's plain_text limit

@@ -22,7 +22,7 @@ from bot.render.slack import (
 def source_summary_line(meta, chunks: int | None = None) -> str:
     """`<url|Title> · outlet · date · kind`, escaped, for a source just added or listed
     (`meta`: its DocumentMeta)."""
-    from briefbot.answering.compose import source_ref
+    from briefbot.answering.citations import source_ref
 
     ref = source_ref(0, meta)
     label, *rest = ref.line_parts()

@@ -15,12 +15,26 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, Field
 
 from briefbot.answer import Citation, CitedText, SourceRef
-from briefbot.answering.compose import OfflineComposer, SourceNumbers
+from briefbot.answering.citations import SourceNumbers
+from briefbot.answering.compose import OfflineComposer
 from briefbot.answering.dates import DateMention, find_dates
 from briefbot.answering.evidence import FORWARD_LOOKING, EvidenceSentence, near_duplicate, sentences_of
+from briefbot.answering.statements import (
+    _GLUE,
+    PRONOUN_START,
+    clauses,
+    compress,
+    garble_reasons,
+    resolve_leading_pronoun,
+    say_the_same,
+)
+from briefbot.answering.statements import (
+    RHETORIC as _RHETORIC,
+)
 from briefbot.errors import InvalidQuestion
 from briefbot.formatting import mode_label, source_line
 from retrieval.index.search import HybridRetriever
+from retrieval.text.terms import terms
 from retrieval.types import Passage
 
 NOTHING = "Nothing in the sources."
@@ -69,16 +83,7 @@ _WHO_CAME = re.compile(r"accompanied|accompanying|\bmet\b|called on|received|\bh
 _ROLE = re.compile(
     r"Minister|President|Senator|Ambassador|Secretary|spokesperson|Governor|Prime|counterpart|delegation", re.I
 )
-# Nationality words that, placed after a title ("President Kazakh"), mark word-by-word translation.
-_DEMONYMS = (
-    "Kazakh|Pakistani|Afghan|Chinese|Indian|Iranian|Turkish|Russian|Uzbek|Kyrgyz|Tajik|Turkmen|"
-    "American|British|French|German|Japanese|Saudi|Emirati|Qatari|Egyptian|Azerbaijani|Georgian"
-)
-_TITLE_THEN_DEMONYM = re.compile(
-    rf"\b(?:President|Minister|counterpart|Affairs|delegation|Ministry)\s+(?:{_DEMONYMS})\b(?!\s+[A-Z])"
-)
 _WORD = re.compile(r"[A-Za-z]+")
-_GLUE = {"of", "and", "the", "to", "in", "for", "by"}
 
 
 class BriefItem(CitedText):
@@ -103,6 +108,8 @@ class Brief(BaseModel):
     note: str = ""
     freshness: str = ""  # how old the sources are; events they call upcoming that are now past
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    # after the source list (`to_markdown(full=True)`, the attached file): wording notes, what the caps left out
+    extra: list[BriefSection] = Field(default_factory=list)
 
     def section(self, key: str) -> BriefSection:
         return next(s for s in self.sections if s.key == key)
@@ -112,7 +119,7 @@ class Brief(BaseModel):
         items = self.section("bottom_line").items
         return " ".join(i.rendered() for i in items) if items else NOTHING
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, full: bool = False) -> str:
         mode = mode_label(self.mode, self.model)
         lines = [f"# Pre-visit brief: {self.topic}", "",
                  f"_{dt.date.today():%Y-%m-%d} · {len(self.sources)} sources · {mode}_", ""]  # fmt: skip
@@ -142,6 +149,10 @@ class Brief(BaseModel):
         lines += ["## Sources", ""]
         for s in self.sources:
             lines.append(source_line(s, url=True))
+        if full:
+            for section in self.extra:
+                lines += ["", f"## {section.title}", ""]
+                lines += [f"- {item.rendered()}" for item in section.items]
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -210,32 +221,17 @@ def empty_brief(topic: str) -> Brief:
     return Brief(topic=topic, empty=True, sections=[BriefSection(key=k, title=t) for k, t in SECTIONS])
 
 
-def garble_reasons(text: str) -> list[str]:
-    """Signs of word-by-word machine translation."""
-    reasons = []
-    words = [w.lower() for w in _WORD.findall(text)]
-    for i, w in enumerate(words[:-1]):
-        nxt = words[i + 1 : i + 3]
-        # "understanding of understanding", "the the": a word echoed across a small function word
-        if len(w) > 3 and (nxt[0] == w or (len(nxt) == 2 and nxt[0] in _GLUE and nxt[1] == w)):
-            reasons.append(f'"{w}" repeated')
-            break
-    if _TITLE_THEN_DEMONYM.search(text):
-        reasons.append("nationality placed after a title")
-    return reasons
-
-
 def merge_reports(sentences: list[EvidenceSentence]) -> list[_Fact]:
     """Near-duplicates become one fact; its lead is the cleanest wording (fewest garble signs)."""
     facts: list[_Fact] = []
     for s in sentences:
-        home = next((f for f in facts if any(near_duplicate(s, m) for m in f.members)), None)
+        home = next((f for f in facts if any(_same_report(s, m) for m in f.members)), None)
         if home is None:
             facts.append(_Fact([s]))
         elif all(m.source_id != s.source_id for m in home.members):
             home.members.append(s)
     for f in facts:
-        f.members.sort(key=lambda m: (len(garble_reasons(m.text)), -m.score))
+        f.members.sort(key=lambda m: (len(garble_reasons(m.text)), bool(PRONOUN_START.match(m.text)), -m.score))
         f.dates = find_dates(f.lead.text, f.lead.passage.meta.published)
         if not any(d.year for d in f.dates):  # the same fact, dated better by another source
             for m in f.members[1:]:
@@ -244,6 +240,13 @@ def merge_reports(sentences: list[EvidenceSentence]) -> list[_Fact]:
                     f.dates = dated
                     break
     return facts
+
+
+def _same_report(a: EvidenceSentence, b: EvidenceSentence) -> bool:
+    """One statement in two sources' words (a machine translation reads further from the original)."""
+    if a.source_id != b.source_id and a.vector is not None and b.vector is not None:
+        return float(a.vector @ b.vector) >= SAME_FACT
+    return near_duplicate(a, b)
 
 
 def _section_of(fact: _Fact) -> str | None:
@@ -287,32 +290,148 @@ class _Citer:
         return BriefItem(text=fact.lead.text, citations=self.cite(fact.members), **extra)
 
 
+# Items per section: the body an official reads stays under BODY_WORDS words.
+CAPS = {"bottom_line": 3, "agreed": 3, "cooperation": 3, "people": 3, "timeline": 5, "open_items": 3,
+        "differences": 2}  # fmt: skip
+SAME_FACT = 0.78  # two items' embeddings this close say one thing
+BODY_WORDS = 560  # the items' words (headings and source list aside); the printed body stays <= 600
+_DONE = re.compile(r"(?<!to be )(?<!been )\bsigned\b|\bprovides?\b|\binstitut|\bagreed\b|\badopt|\bcovers?\b", re.I)
+_SCOPE = re.compile(r"\bprovides?\b|\bcovers?\b|\binclud|\binstitut", re.I)
+_REALLY_OPEN = re.compile(r"finali[sz]e|to be (?:signed|finali[sz]ed)|\bproposed\b|\bexpected to\b|\byet to\b", re.I)
+
+
 def assemble(topic: str, facts: list[_Fact], max_items: int) -> Brief:
+    """Each fact in one section only (the bottom line's not repeated below), sections capped and
+    ranked: commitments made with the plan's scope first; open items that are really open first; a
+    timeline of the dated facts; differences of fact or naming. Wording notes and what the caps
+    left out go after the sources (`Brief.extra`)."""
     citer = _Citer()
+    shown: list[set[str]] = []  # each shown item's content words: nothing is said twice
+    vectors: list = []  # ...nor in other words (embeddings close)
+    taken: list[tuple[set[str], object]] = []  # (terms, vector) of each item taken
+
+    def fresh(fact: _Fact) -> bool:
+        mine = set(terms(_text(fact)))
+        if any(_repeats(mine, other) for other in shown):
+            return False
+        v = fact.lead.vector
+        if v is None:
+            return True
+        if _unclear(fact):  # a garbled or pronoun-led wording reads further from the same fact in clean words
+            near = [t for t, w in taken if float(v @ w) >= 0.55]
+            if any(len(mine & t) / max(1, min(len(mine), len(t))) >= 0.3 for t in near):
+                return False
+        close = 0.72 if _unclear(fact) else 0.85
+        return not any(float(v @ w) >= close for w in vectors)
+
+    def take(fact: _Fact, **extra) -> BriefItem:
+        shown.append(set(terms(_text(fact))))
+        if fact.lead.vector is not None:
+            vectors.append(fact.lead.vector)
+            taken.append((shown[-1], fact.lead.vector))
+        return BriefItem(text=_text(fact), citations=citer.cite(fact.members), **extra)
+
     by_section: dict[str, list[_Fact]] = {k: [] for k, _ in SECTIONS}
+    dated: list[_Fact] = []
     for fact in facts:  # facts arrive most relevant first
+        if _event_date(fact) is not None:
+            dated.append(fact)
         key = _section_of(fact)
         if key:
             by_section[key].append(fact)
-    sections = {k: BriefSection(key=k, title=t) for k, t in SECTIONS}
-
-    happened = (by_section["agreed"] or by_section["people"] or facts)[:1]
-    upcoming = [f for f in by_section["open_items"] if f not in happened][:1]
-    context = [f for f in by_section["agreed"][1:2] if f not in happened + upcoming]
-    sections["bottom_line"].items = [citer.item(f) for f in happened + upcoming + context][:3]
-
-    # People: who came along and whom they met first, then the rest of the talks
+    for key in ("agreed", "open_items", "cooperation"):
+        by_section[key] = [f for f in by_section[key] if not _RHETORIC.search(f.lead.text)]
+    for key in by_section:  # clean wordings before unclear ones (the sorts below keep this order among equals)
+        by_section[key].sort(key=_unclear)
+    by_section["agreed"].sort(key=lambda f: (not _SCOPE.search(f.lead.text), not _DONE.search(f.lead.text)))
+    by_section["open_items"] = [f for f in by_section["open_items"] if not _DONE.search(f.lead.text)]
+    by_section["open_items"].sort(key=lambda f: not _REALLY_OPEN.search(f.lead.text))
     by_section["people"].sort(key=lambda f: not _WHO_CAME.search(f.lead.text))
-    listed: dict[int, BriefItem] = {}  # a fact's bullet, by id(fact): each fact is one bullet
-    for key in ("agreed", "people", "open_items"):
-        sections[key].items = [_listed(listed, f, citer.item(f)) for f in by_section[key][:max_items]]
-    areas = sorted(
-        by_section["cooperation"][: max_items * 2], key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text))
-    )
-    sections["cooperation"].items = [_listed(listed, f, citer.item(f, group=_area_of(f.lead.text))) for f in areas]
-    sections["timeline"].items = _timeline(facts, citer, listed)
-    sections["differences"].items = _differences(facts, citer)
-    return Brief(topic=topic, sections=[sections[k] for k, _ in SECTIONS], sources=citer.sources)
+
+    sections = {k: BriefSection(key=k, title=t) for k, t in SECTIONS}
+    dated_ids = {id(f) for f in dated}
+
+    differences, wording = _differences(facts, citer)
+    sections["differences"].items = differences[: CAPS["differences"]]
+    for item in sections["differences"].items:  # the facts a difference quotes are not listed again
+        shown.append(set(terms(item.text)))
+    # timeline next: a dated fact is placed on it (and nowhere else)
+    sections["timeline"].items = _timeline(dated, citer, shown, CAPS["timeline"])
+    vectors.extend(f.lead.vector for f in dated if f.lead.vector is not None and not fresh(f))
+    placed = {id(f) for f in dated if not fresh(f)}
+    undated = {k: [f for f in v if id(f) not in placed and id(f) not in dated_ids] for k, v in by_section.items()}
+
+    # bottom line: what was agreed (its scope) and what is really open; not repeated below
+    really_open = [f for f in undated["open_items"] if _REALLY_OPEN.search(f.lead.text)]
+    clean = [f for f in really_open if not any("repeated" in r for r in garble_reasons(_text(f)))]
+    bottom = [*undated["agreed"][:1], *clean[:1]]  # the other open items lead their own section
+    sections["bottom_line"].items = [take(f) for f in bottom if fresh(f)][: CAPS["bottom_line"]]
+    left_out: list[BriefItem] = []
+    for key in ("agreed", "open_items", "people"):
+        kept = [f for f in undated[key] if fresh(f)]
+        sections[key].items = [take(f) for f in kept[: CAPS[key]] if fresh(f)]
+        left_out += [BriefItem(text=f.lead.text, citations=citer.cite(f.members)) for f in kept[CAPS[key] :]]
+    areas = [f for f in undated["cooperation"] if fresh(f)]
+    areas.sort(key=lambda f: [*AREAS, SEVERAL].index(_area_of(f.lead.text)))
+    sections["cooperation"].items = [
+        take(f, group=_area_of(f.lead.text)) for f in areas[: CAPS["cooperation"]] if fresh(f)
+    ]
+    brief = Brief(topic=topic, sections=[sections[k] for k, _ in SECTIONS], sources=citer.sources)
+    _within_budget(brief, left_out)
+    extra = []
+    if wording:
+        extra.append(BriefSection(key="wording", title="Wording notes (likely machine translation)", items=wording))
+    if left_out:
+        extra.append(BriefSection(key="more", title="More from the sources", items=left_out))
+    brief.extra = extra
+    return brief
+
+
+def _text(fact: _Fact) -> str:
+    """A fact as shown: its cleanest wording, compressed (attributions, scene-setting dropped), a
+    leading "It" resolved or another source's wording used."""
+    from briefbot.answering.statements import Statement
+
+    for m in fact.members:
+        text = compress(m.text)
+        if PRONOUN_START.match(text):
+            text = resolve_leading_pronoun(Statement(text, m, m.start, m.end))
+        if text:
+            return text
+    return fact.lead.text
+
+
+def _unclear(fact: _Fact) -> bool:
+    text = _text(fact)
+    return bool(PRONOUN_START.match(text)) or bool(garble_reasons(text))
+
+
+def _repeats(a: set[str], b: set[str]) -> bool:
+    return say_the_same(a, b)
+
+
+def _within_budget(brief: Brief, left_out: list[BriefItem]) -> None:
+    """Drops the last items of the longest sections until the items fit BODY_WORDS."""
+
+    def words() -> int:
+        return sum(len(i.text.split()) + 1 for s in brief.sections for i in s.items)
+
+    while words() > BODY_WORDS:
+        section = max((s for s in brief.sections if len(s.items) > 1), key=lambda s: sum(len(i.text.split()) for i in s.items),
+                      default=None)  # fmt: skip
+        if section is None:
+            break
+        left_out.append(section.items.pop())
+
+
+def _dated_clause(text: str, mention: DateMention) -> str:
+    """The clause of a long sentence that holds its date (the whole sentence when it has one clause)."""
+    parts = clauses(text)
+    return next((p for p in parts if mention.text in p), text)
+
+
+def _event_date(fact: _Fact) -> DateMention | None:
+    return next((d for d in fact.dates if d.year or d.month), None)
 
 
 def _listed(listed: dict[int, BriefItem], fact: _Fact, item: BriefItem) -> BriefItem:
@@ -329,35 +448,40 @@ class _Event:
     facts: list[_Fact]
 
 
-def _timeline(facts: list[_Fact], citer: _Citer, listed: dict[int, BriefItem] | None = None) -> list[BriefItem]:
-    """Dated facts in date order; two sources dating one event alike make one entry. A fact that
-    already has its bullet in another section is not repeated here: its bullet gets the date."""
-    listed = listed or {}
+def _timeline(facts: list[_Fact], citer: _Citer, shown: list[set[str]], cap: int) -> list[BriefItem]:
+    """Dated facts in date order, each once (a fact dating two events is placed by its first); two
+    sources dating one event alike make one entry. The most relevant `cap` events, shown in date order."""
     events: list[_Event] = []
     for fact in facts:
-        # a sentence dating two events ("visit in November, the first since 2003") is placed by each
-        for mention in (d for d in fact.dates if d.year or d.month):
-            same = next((e for e in events if _same_event(e, mention, fact)), None)
-            if same is None:
-                events.append(_Event(mention, list(fact.members), [fact]))
-                continue
-            if mention.year and not same.mention.year:  # the dated report places it
-                same.mention = mention
-            same.members.extend(m for m in fact.members if m not in same.members)
-            same.facts.append(fact)
-    events.sort(key=lambda e: e.mention.sort_key)
-    items = []
-    for event in events:
-        mention = event.mention
-        note = ""
-        if mention.resolved_from:
-            note = f'"{mention.text}" read against the article date {mention.resolved_from}'
-        bullet = next((listed[id(f)] for f in event.facts if id(f) in listed), None)
-        if bullet is not None:
-            dated = f"dated {mention.label}" + (f"; {note}" if note else "")
-            bullet.note = f"{bullet.note}; {dated}" if bullet.note else dated
+        mention = _event_date(fact)
+        if mention is None:
             continue
-        items.append(BriefItem(text=event.members[0].text, citations=citer.cite(event.members), group=mention.label,
+        same = next((e for e in events if _same_event(e, mention, fact)), None)
+        if same is None:
+            events.append(_Event(mention, list(fact.members), [fact]))
+            continue
+        if mention.year and not same.mention.year:  # the dated report places it
+            same.mention = mention
+        same.members.extend(m for m in fact.members if m not in same.members)
+        same.facts.append(fact)
+    items = []
+    chosen: list[_Event] = []
+    for event in events:  # most relevant first
+        text = _dated_clause(_text(event.facts[0]), event.mention)
+        mine = set(terms(text))
+        if any(_repeats(mine, other) for other in shown):
+            continue
+        shown.append(mine)
+        chosen.append(event)
+        if len(chosen) >= cap:
+            break
+    for event in sorted(chosen, key=lambda e: e.mention.sort_key):
+        mention = event.mention
+        note = (
+            f'"{mention.text}" read against the article date {mention.resolved_from}' if mention.resolved_from else ""
+        )
+        items.append(BriefItem(text=_dated_clause(_text(event.facts[0]), mention), citations=citer.cite(event.members),
+                               group=mention.label,
                                note=note))  # fmt: skip
     return items
 
@@ -370,8 +494,10 @@ def _same_event(event: _Event, mention: DateMention, fact: _Fact) -> bool:
     return lead.vector is not None and fact.lead.vector is not None and float(lead.vector @ fact.lead.vector) >= 0.6
 
 
-def _differences(facts: list[_Fact], citer: _Citer) -> list[BriefItem]:
-    items = []
+def _differences(facts: list[_Fact], citer: _Citer) -> tuple[list[BriefItem], list[BriefItem]]:
+    """(differences of fact or naming, for the brief; notes on garbled wording, for after the sources)."""
+    items: list[BriefItem] = []
+    notes: list[BriefItem] = []
     for fact in facts:
         for m in fact.members:
             reasons = garble_reasons(m.text)
@@ -383,10 +509,10 @@ def _differences(facts: list[_Fact], citer: _Citer) -> list[BriefItem]:
             if clearer is not None:
                 text += f' Clearer in another source: "{clearer.text}"'
                 members.append(clearer)
-            items.append(BriefItem(text=text, citations=citer.cite(members), group="wording"))
+            notes.append(BriefItem(text=text, citations=citer.cite(members), group="wording"))
         items.extend(_conflicts(fact, citer))
     items.extend(_named_differently(facts, citer))
-    return items
+    return items, notes
 
 
 def _named_differently(facts: list[_Fact], citer: _Citer, run: int = 3) -> list[BriefItem]:
@@ -444,11 +570,7 @@ def _conflicts(fact: _Fact, citer: _Citer) -> list[BriefItem]:
     one thing differently ("commerce" in one, "trade paths" in the other)."""
     if len(fact.members) < 2:
         return []
-    worded = _worded_differently(fact)
-    if worded is not None:
-        a, b, only_a, only_b = worded
-        text = f'Sources word it differently ("{only_a}" against "{only_b}"): "{a.text}" versus "{b.text}"'
-        return [BriefItem(text=text, citations=citer.cite([a, b]), group="wording")]
+    # a word or two worded differently is no difference of fact (names: _named_differently)
     numbers = [(m, set(re.findall(r"\b\d[\d,.]*\b", m.text))) for m in fact.members]
     out = []
     first, first_nums = numbers[0]

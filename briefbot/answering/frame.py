@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from briefbot.answering.facets import asks_open, facets_of
 from briefbot.answering.nlp import EnglishReader, Parse, english
 from briefbot.answering.question import Question, read_question
 
@@ -63,8 +64,9 @@ def frame_question(text: str, reader: EnglishReader | None = None) -> Frame:
     answer_type = _TYPE_OF_KIND.get(question.kind, OTHER)
     if answer_type == YESNO or (question.kind == "compare" and question.core.split(" ", 1)[0].lower() in _AUX):
         return Frame(question, parse, YESNO, claims=(Claim(question.core),))
-    if answer_type == OPEN:
-        return Frame(question, parse, OPEN, facets=("overview",))
+    if answer_type == OPEN or asks_open(question.kind, parse):
+        facets, speaker = facets_of(parse, question.kind)
+        return Frame(question, parse, OPEN, facets=facets, speaker=speaker)
     return Frame(question, parse, answer_type)
 
 

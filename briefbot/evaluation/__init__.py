@@ -32,6 +32,7 @@ from briefbot.evaluation.runner import (
     EvalTarget,
     evaluate,
     run,
+    run_open,
 )
 from briefbot.evaluation.scoring import (
     CitationCheck,
@@ -48,6 +49,6 @@ from briefbot.evaluation.scoring import (
 __all__ = [
     "KINDS", "SEARCH_DEPTH", "CitationCheck", "EvalDataError", "EvalQuestion", "EvalReport", "EvalTarget",
     "QuestionResult", "check_citations", "default_out", "evaluate", "format_table",
-    "lead_correct", "load_dev_questions", "mention_hits", "percentile", "ranks", "run", "score", "summarize",
+    "lead_correct", "load_dev_questions", "mention_hits", "percentile", "ranks", "run", "run_open", "score", "summarize",
     "summary_rows", "write_report",
 ]  # fmt: skip

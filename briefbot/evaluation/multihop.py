@@ -163,17 +163,17 @@ class PreparedCorpus:
 def prepare(
     settings: Settings,
     corpus_path: Path,
-    queries_path: Path,
+    queries_path: Path | None,
     *,
     embedder=None,
     limit: int | None = None,
 ) -> PreparedCorpus:
     """Ingest the corpus into collection eval-<hash> (a no-op when it is already there) and read the
-    queries. The articles are written to a temporary folder under the data dir, removed afterwards."""
+    queries (none when `queries_path` is None: an open-question set brings its own). The articles are written to a temporary folder under the data dir, removed afterwards."""
     from briefbot.factory import build_service
 
     articles = load_corpus(corpus_path)
-    questions, warnings = load_queries(queries_path, articles)
+    questions, warnings = load_queries(queries_path, articles) if queries_path else ([], [])
     if limit:
         questions = questions[:limit]
     collection = f"eval-{corpus_key(articles)}"

@@ -111,6 +111,41 @@ def run(
     return report
 
 
+def run_open(
+    settings,
+    questions: Path,
+    *,
+    corpus: Path | None = None,
+    limit: int | None = None,
+    embedder=None,
+) -> tuple[dict, list]:
+    """An open-question set (nuggets; see nuggets.py) through the configured store, or through a
+    MultiHop-RAG corpus's own collection (the same one `prepare` makes for its queries). Items of
+    kind `brief` build the brief on their topic and score its body. Returns (summary, results)."""
+    from briefbot.evaluation import nuggets
+
+    items = nuggets.load_open_questions(questions)
+    items = items[:limit] if limit else items
+    if corpus:
+        from briefbot.evaluation import multihop
+
+        service = multihop.prepare(settings, corpus, None, embedder=embedder).service
+    else:
+        from briefbot.factory import build_service
+
+        service = build_service(settings, embedder=embedder)
+    results = []
+    for q in items:
+        started = time.perf_counter()
+        if q.kind == nuggets.BRIEF:
+            markdown = service.brief(q.question).to_markdown()
+            results.append(nuggets.score_brief(q, markdown, (time.perf_counter() - started) * 1000))
+        else:
+            answer = service.ask(q.question)
+            results.append(nuggets.score_answer(q, answer, (time.perf_counter() - started) * 1000))
+    return nuggets.summarize_open(results), results
+
+
 def _progress(enabled: bool | None, total: int):
     if enabled is None:
         enabled = sys.stderr.isatty() and total > 20

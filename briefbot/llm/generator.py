@@ -13,7 +13,7 @@ import logging
 
 from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck
 from briefbot.answering.brief import Brief, BriefItem
-from briefbot.answering.compose import SourceNumbers
+from briefbot.answering.citations import SourceNumbers
 from briefbot.errors import GeneratorUnavailable
 from briefbot.llm.chat_model import ChatModel
 from briefbot.llm.grounding import MAX_OUTPUT_CHARS, CheckedSentence, GroundingGuard

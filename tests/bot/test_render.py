@@ -200,3 +200,19 @@ def test_a_lone_pair_of_asterisks_never_renders_bold():
     text = all_text(message.blocks)
     assert "*action plan*" not in text and "\u2217action plan\u2217" in text
     assert "*Sources*" in text  # our own formatting stays
+
+
+def test_key_points_are_a_list_under_the_lead():
+    answer = make_answer(["They signed an action plan of cooperation.", "It covers trade and defence.",
+                          "Regular consultations are set up."])  # fmt: skip
+    answer.sentences[0].kind = "lead"
+    for s in answer.sentences[1:]:
+        s.kind = "point"
+    message = render_answer(answer)[0]
+    body = all_text(message.blocks)
+    lead_at = body.index("They signed an action plan of cooperation. [1]")
+    assert "• They signed" not in body, "the lead is a sentence, not a list item"
+    assert body.index("• It covers trade and defence. [2]") > lead_at
+    assert "• Regular consultations are set up. [1]" in body
+    text = render.plain_text(answer)
+    assert "They signed an action plan of cooperation. [1]\n  - It covers trade and defence. [2]\n  - Regular" in text
