@@ -2,9 +2,9 @@
 what they change against the earlier digest's points.
 
 The one door to the key-point machinery for digests (`/brief <topic> since <date>`, `briefbot brief
---since`, watched topics): `digest(...)` builds today's brief (BriefBuilder) over the new sources
-only and takes its items as key points. When the open-question key points replace the brief's
-items, only `_key_points` changes.
+--since`, watched topics): `digest(...)` builds the brief (BriefBuilder, on the statement machinery
+of `statements.py`: each fact once, merged across sources, cited) over the new sources only and
+takes its items, most telling sections first, as key points.
 
 "New" means ingested after `since` (the store's `added` time of a source's current chunks; chunks
 stored before that time was kept count as old), not published after it: a report from last year
