@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from briefbot.answering.dates import DateMention, find_dates
+from briefbot.answering.dates import DateMention, find_dates, parse_iso
 from briefbot.answering.evidence import EvidenceSentence
 from briefbot.answering.question import Question
 from retrieval.text.terms import QUESTION_WORDS, STOPWORDS, terms
@@ -281,3 +281,165 @@ def lower_first(text: str) -> str:
     if len(first) > 1 and first[1:].islower() and first.lower() in STOPWORDS:
         return text[0].lower() + text[1:]
     return text
+
+
+def event_day(s: EvidenceSentence) -> tuple[int, ...]:
+    """When what a sentence reports happens: the most precise date in it (resolved against its
+    article's date; (year, month) when it gives no day), else the article's date. () when unknown."""
+    mentions = [m for m in find_dates(s.text, s.passage.meta.published) if m.year]
+    if mentions:
+        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
+        return tuple(part for part in (m.year, m.month, m.day) if part)
+    day = parse_iso(s.passage.meta.published)
+    return (day.year, day.month, day.day) if day else ()
+
+
+# The entity labels (spaCy's NER) that can answer each asked type.
+_LABELS = {
+    "person": {"PERSON"},
+    "organisation": {"ORG"},
+    "place": {"GPE", "LOC", "FAC"},
+    "other": {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP", "LAW"},
+}
+_FINALISTS = 8  # sentences parsed for names (a few ms each)
+
+
+def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSentence], floor: float,
+               exclude: list[str], qterms: frozenset[str]) -> Lead | None:  # fmt: skip
+    """Say the name, then show it: "Murat Nurtleu. <the cited clause that names him>". The name is
+    an entity of the type asked (a person for "who", an organisation for "which company"), found by
+    the parser's named-entity reader in the best few sentences, not given by the question, and
+    weighed by how much of the strong evidence (and how many sources) names it."""
+    from briefbot.answering.nlp import english
+
+    labels = _LABELS.get(answer_type, _LABELS["other"])
+    identity = question.kind == "which" or re.match(
+        r"^(?:who(?:m|se)?\s+(?:is|was|are|were)|(?:what|which)\s+(?:is|was)\s+the\s+names?)\b", question.core, re.I
+    )
+    # "who is the individual ...?" asks for the identity the evidence agrees on; "who signed ...?"
+    # for whoever the best sentences say did it
+    finalists = [s for s in ranked[: _FINALISTS if identity else 1] if s.score >= floor * 0.8] or ranked[:1]
+    asked = question.text.lower()
+    excluded = [e.lower() for e in exclude if e]
+    candidates: dict[str, str] = {}
+    for parse in english().parse_many([s.text for s in finalists]):
+        for e in parse.entities:
+            name = re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", e.text.strip(), flags=re.I).strip(" .,")
+            key = name.lower()
+            if e.label not in labels or len(name) < 2 or _is_role(name) or key in asked:
+                continue
+            if any(key == x or key in x for x in excluded) or all(w in STOPWORDS for w in key.split()):
+                continue
+            candidates.setdefault(key, name)
+    if not candidates:
+        return None
+    depth = ranked[:40] if identity else finalists
+    weight: dict[str, float] = {}
+    for key in candidates:
+        holders = [s for s in depth if key in s.text.lower() and s.score >= floor * 0.6]
+        sources = {s.source_id for s in holders}
+        weight[key] = sum(s.score for s in holders) * (1.0 + 0.5 * max(0, len(sources) - 1))
+    for key in list(weight):  # "Bankman-Fried" counts for "Sam Bankman-Fried"
+        longer = [k for k in weight if k != key and f" {key}" in f" {k}" and weight[k] > 0]
+        if longer:
+            best_longer = max(longer, key=lambda k: weight[k])
+            weight[best_longer] += weight.pop(key) * 0.5
+    key = max(weight, key=lambda k: weight[k])
+    if weight[key] <= 0:
+        return None
+    name = _full_form(candidates[key], ranked[:40])
+    holder = next((s for s in ranked if name.lower() in s.text.lower()), None) or next(
+        (s for s in ranked if key in s.text.lower()), None
+    )
+    if holder is None:
+        return None
+    span = clause(holder, name, qterms)
+    return Lead(f"{name}. {span.text}", span, name)
+
+
+def _full_form(name: str, sentences: list[EvidenceSentence]) -> str:
+    """ "Nurtleu" -> "Murat Nurtleu" when a sentence gives the longer form (capitalised words
+    right before it, not a title)."""
+    pattern = re.compile(rf"((?:[A-Z][\w'’.-]+\s+){{1,2}}){re.escape(name)}\b")
+    for s in sentences:
+        for m in pattern.finditer(s.text):
+            words = [w for w in m.group(1).split() if w.lower() not in _ROLE_WORDS and w.lower() not in _NOT_NAMES]
+            if words and len(words) == len(m.group(1).split()):
+                return " ".join(words + [name])
+    return name
+
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_WORD_OF = {n: w for w, n in _NUMBER_WORDS.items()}
+
+
+def counted_lead(noun: str, ranked: list[EvidenceSentence], floor: float, qterms: frozenset[str]) -> Lead | None:
+    """ "How many days was the visit?" -> "Two days: <the clause>"; "How many joint working groups
+    met?" -> "Two: information technology and agriculture. <the clause>": a number the best
+    sentences give for the noun asked about, else the items they list for it, counted. Read from
+    the parse: a number modifying the noun ("two-day visit", "three agreements"), or the
+    coordinated objects of the noun's preposition ("groups on IT and agriculture")."""
+    from briefbot.answering.nlp import english
+
+    if not noun:
+        return None
+    finalists = [s for s in ranked[:6] if s.score >= floor * 0.8]
+    for s, parse in zip(finalists, english().parse_many([s.text for s in finalists])):
+        toks = parse.tokens
+        for t in toks:
+            if t.lemma.lower() != noun and t.text.lower().lstrip("-") != noun:
+                continue
+            number = next((u for u in toks if u.head == t.i and u.dep == "nummod"), None)
+            if number is None and t.dep == "compound" and t.pos == "NUM":  # "two -day visit"
+                number = next((u for u in toks if u.head == t.head and u.dep == "nummod"), None)
+            if number is None and t.i > 0 and toks[t.i - 1].pos == "NUM":
+                number = toks[t.i - 1]
+            if number is not None:
+                unit = noun if number.text.lower() in ("one", "1") else _plural(noun)
+                said = f"{number.text} {unit}"
+                span = clause(s, number.text, qterms)
+                return Lead(f"{said[0].upper()}{said[1:]}: {lower_first(span.text)}", span, said)
+            items = _listed(parse, t.i)
+            if len(items) >= 2:
+                count = _WORD_OF.get(len(items), str(len(items)))
+                listed = ", ".join(items[:-1]) + " and " + items[-1]
+                span = clause(s, items[0], qterms)
+                return Lead(f"{count.capitalize()}: {listed}. {span.text}", span, count)
+    return None
+
+
+def _listed(parse, i: int) -> list[str]:
+    """The coordinated items a noun is "on/of/for/in": "groups on [IT] and [agriculture]"."""
+    toks = parse.tokens
+    for prep in (u for u in toks if u.head == i and u.dep == "prep"):
+        first = next((u for u in toks if u.head == prep.i and u.dep == "pobj"), None)
+        if first is None:
+            continue
+        heads = [first]
+        frontier = [first.i]
+        while frontier:
+            node = frontier.pop()
+            for u in toks:
+                if u.head == node and u.dep == "conj":
+                    heads.append(u)
+                    frontier.append(u.i)
+        if len(heads) >= 2:
+            return [_phrase(parse, h.i) for h in sorted(heads, key=lambda h: h.i)]
+    return []
+
+
+def _phrase(parse, i: int) -> str:
+    """A noun with its compounds and modifiers ("information technology"), without conjuncts or
+    bracketed asides."""
+    toks = parse.tokens
+    lo = i
+    while lo > 0 and toks[lo - 1].head == i and toks[lo - 1].dep in ("compound", "amod", "nmod"):
+        lo -= 1
+    return parse.span_text(lo, i + 1)
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"
