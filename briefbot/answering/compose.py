@@ -317,10 +317,14 @@ _EQUIVALENTS = {
 
 
 def _asked_about(frame: Frame) -> str:
-    """What a comparison asks about, without the comparing ("do the two reports agree on ...")."""
-    if frame.answer_type != YESNO or not frame.relation:
-        return frame.question.text
-    words = [t.text for t in frame.parse.tokens if t.lemma.lower() not in _COMPARING]
+    """What the question asks about, in lemmas ("met" -> "meet": the corpus knows the word in some
+    form), and for a comparison without the comparing ("do the two reports agree on ...")."""
+    comparing = frame.answer_type == YESNO and bool(frame.relation)
+    words = [
+        t.lemma if t.pos in ("VERB", "NOUN") else t.text
+        for t in frame.parse.tokens
+        if not (comparing and t.lemma.lower() in _COMPARING)
+    ]
     return " ".join(words) or frame.question.text
 
 

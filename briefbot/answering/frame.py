@@ -252,3 +252,21 @@ def counted_noun(frame: Frame) -> str:
             noun = next((u for u in toks[t.i + 1 : t.i + 5] if u.pos in ("NOUN", "PROPN")), None)
             return noun.lemma.lower() if noun is not None else ""
     return ""
+
+
+def claim_words(claim: Claim) -> str:
+    """The claim without the outlet and its reporting verb: what must be found in the evidence."""
+    text = claim.text
+    if claim.outlet:
+        text = re.sub(re.escape(claim.outlet), " ", text, flags=re.I)
+    text = _REPORTING.sub(" ", text)
+    return " ".join(text.split()).strip(" ,'\"‘’“”")
+
+
+_REPORTING = re.compile(
+    r"^(?:\W*(?:does|did|do|is|was|were|are|has|have|had)\s+)?(?:the\s+)?(?:['‘\"“]?\s*['’\"”]?\s*)?"
+    r"(?:(?:article|report|piece|coverage|story)s?\s+)?(?:from\s+|by\s+|in\s+)?"
+    r"(?:(?:suggest|report|claim|indicate|state|say|mention|discuss|describe|imply|highlight|note|focus|"
+    r"portray|present|attribute|raise|argue|show|reveal)\w*\s+(?:on\s+)?(?:that\s+)?)?",
+    re.I,
+)

@@ -27,7 +27,7 @@ from briefbot.answer import Answer
 from briefbot.answering.cite import answer_from
 from briefbot.answering.dates import find_dates
 from briefbot.answering.evidence import EvidenceSentence, SentenceScorer
-from briefbot.answering.frame import Claim, Frame
+from briefbot.answering.frame import Claim, Frame, claim_words
 from briefbot.answering.lead import clause, event_day, lower_first
 from briefbot.answering.nlp import Parse, english
 from briefbot.answering.question import outlet_known
@@ -209,22 +209,6 @@ def realise(frame: Frame, verdict: Verdict) -> Answer:
     return answer
 
 
-def claim_words(claim: Claim) -> str:
-    """The claim without the outlet and its reporting verb: what must be found in the evidence."""
-    text = claim.text
-    if claim.outlet:
-        text = re.sub(re.escape(claim.outlet), " ", text, flags=re.I)
-    text = _REPORTING.sub(" ", text)
-    return " ".join(text.split()).strip(" ,'\"‘’“”")
-
-
-_REPORTING = re.compile(
-    r"^(?:\W*(?:does|did|do|is|was|were|are|has|have|had)\s+)?(?:the\s+)?(?:['‘\"“]?\s*['’\"”]?\s*)?"
-    r"(?:(?:article|report|piece|coverage|story)s?\s+)?(?:from\s+|by\s+|in\s+)?"
-    r"(?:(?:suggest|report|claim|indicate|state|say|mention|discuss|describe|imply|highlight|note|focus|"
-    r"portray|present|attribute|raise|argue|show|reveal)\w*\s+(?:on\s+)?(?:that\s+)?)?",
-    re.I,
-)
 _NEGATING_LEMMAS = {"fail", "lack", "unrelated", "ignore", "deny", "refuse", "absence", "unable", "never"}
 # Negation of these is about the article, not the event: "without mentioning any layoffs".
 _META_VERBS = {"mention", "specify", "indicate", "discuss", "report", "say", "suggest", "focus", "provide",
