@@ -260,9 +260,16 @@ def claim_words(claim: Claim) -> str:
     if claim.outlet:
         text = re.sub(re.escape(claim.outlet), " ", text, flags=re.I)
     text = _REPORTING.sub(" ", text)
+    text = _COMPARING_WORDS.sub(" ", text)
     return " ".join(text.split()).strip(" ,'\"‘’“”")
 
 
+# The comparing itself ("do the two reports agree on"): not what each report must say.
+_COMPARING_WORDS = re.compile(
+    r"\b(?:the\s+)?(?:two|both)\s+(?:reports|articles|sources|outlets)\s+(?:agree|disagree|differ)\s+(?:on|about)?|"
+    r"\b(?:agree|disagree|differ)\s+(?:on|about)\b",
+    re.I,
+)
 _REPORTING = re.compile(
     r"^(?:\W*(?:does|did|do|is|was|were|are|has|have|had)\s+)?(?:the\s+)?(?:['‘\"“]?\s*['’\"”]?\s*)?"
     r"(?:(?:article|report|piece|coverage|story)s?\s+)?(?:from\s+|by\s+|in\s+)?"
