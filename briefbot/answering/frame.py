@@ -135,6 +135,9 @@ def claims_of(parse: Parse, outlets: tuple[str, ...]) -> tuple[tuple[Claim, ...]
     between = _between(parse, outlets)
     if between is not None:
         return between, _relation(parse, [])
+    leading = _leading_order(parse, outlets)
+    if leading is not None:
+        return leading
     cuts: list[tuple[int, str]] = []  # (token index where a claim begins, the connector)
     for t in toks:
         low = t.text.lower()
@@ -178,6 +181,24 @@ _ASKING = re.compile(
     r"(?:change|inconsistency|consistency|agreement|difference|shift|alignment)?\s*(?:in|of|regarding|about|between)?\s+",
     re.I,
 )
+
+
+def _leading_order(parse: Parse, outlets: tuple[str, ...]) -> tuple[tuple[Claim, ...], str] | None:
+    """ "Before A (reported X), did B (report Y)?" asks whether B came before A: claims (B, A)."""
+    toks = parse.tokens
+    if not toks or toks[0].text.lower() not in ("before", "after"):
+        return None
+    comma = next((t.i for t in toks[:-1] if t.text == "," and toks[t.i + 1].text.lower() in _AUX), None)
+    if comma is None or comma < 3 or comma > len(toks) - 3:
+        return None
+    spans = [(comma + 1, len(toks)), (1, comma)]
+    claims = []
+    for a, b in spans:
+        text = parse.span_text(a, b).strip(" ,?")
+        named = [o for o in outlets if o.lower() in text.lower()]
+        date = next((e.text for e in parse.entities if e.label == "DATE" and a <= e.start < b), "")
+        claims.append(Claim(text, named[0] if named else "", date))
+    return tuple(claims), toks[0].text.lower()
 
 
 def _between(parse: Parse, outlets: tuple[str, ...]) -> tuple[Claim, ...] | None:

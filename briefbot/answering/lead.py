@@ -324,26 +324,31 @@ def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSenten
     candidates: dict[str, str] = {}
     for parse in english().parse_many([s.text for s in finalists]):
         for e in parse.entities:
-            name = re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", e.text.strip(), flags=re.I).strip(" .,")
+            name = _without_title(re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", e.text.strip(), flags=re.I).strip(" .,"))
             key = name.lower()
             if e.label not in labels or len(name) < 2 or _is_role(name) or key in asked:
                 continue
             if any(key == x or key in x for x in excluded) or all(w in STOPWORDS for w in key.split()):
                 continue
+            if e.label == "PERSON" and re.search(rf"(?<![\w-]){re.escape(key.split()[-1])}(?![\w-])", asked):
+                continue  # the question names this person ("Dar's counterpart"): not the answer
             candidates.setdefault(key, name)
     if not candidates:
         return None
     depth = ranked[:40] if identity else finalists
     weight: dict[str, float] = {}
-    for key in candidates:
-        holders = [s for s in depth if key in s.text.lower() and s.score >= floor * 0.6]
+    for key, name in candidates.items():
+        # a person is met by surname too ("Bankman-Fried" for "Sam Bankman-Fried")
+        short = name.split()[-1] if labels == {"PERSON"} and len(name.split()) > 1 else name
+        mention = re.compile(rf"(?<![\w-]){re.escape(short)}(?![\w-])")
+        holders = [s for s in depth if mention.search(s.text) and s.score >= floor * 0.6]
         sources = {s.source_id for s in holders}
         weight[key] = sum(s.score for s in holders) * (1.0 + 0.5 * max(0, len(sources) - 1))
-    for key in list(weight):  # "Bankman-Fried" counts for "Sam Bankman-Fried"
-        longer = [k for k in weight if k != key and f" {key}" in f" {k}" and weight[k] > 0]
+    for key in list(weight):  # "Bankman-Fried" counts for "Sam Bankman-Fried", not "Trump Tower" for "Trump"
+        longer = [k for k in weight if k != key and k.endswith(" " + key)]
         if longer:
             best_longer = max(longer, key=lambda k: weight[k])
-            weight[best_longer] += weight.pop(key) * 0.5
+            weight[best_longer] = max(weight[best_longer], weight.pop(key))
     key = max(weight, key=lambda k: weight[k])
     if weight[key] <= 0:
         return None
@@ -355,6 +360,27 @@ def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSenten
         return None
     span = clause(holder, name, qterms)
     return Lead(f"{name}. {span.text}", span, name)
+
+
+_LINKS = {"for", "of", "the", "and", "&"}
+
+
+def _without_title(name: str) -> str:
+    """ "Prime Minister Shehbaz Sharif" -> "Shehbaz Sharif"; "Kazakh Minister for Foreign Affairs"
+    -> "" (a post, no name): titles, the nationality before them and their "for/of" phrases go."""
+    words = name.split()
+    i = 0
+    while i < len(words):
+        low = words[i].lower()
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if low in _ROLE_WORDS or low in _LINKS or low in _TITLES or nxt in _ROLE_WORDS or nxt in _TITLES:
+            i += 1
+            continue
+        break
+    rest = words[i:]
+    if not rest or all(w.lower() in _ROLE_WORDS or w.lower() in _LINKS for w in rest):
+        return ""
+    return " ".join(rest)
 
 
 def _full_form(name: str, sentences: list[EvidenceSentence]) -> str:

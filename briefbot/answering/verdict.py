@@ -32,15 +32,18 @@ from briefbot.answering.lead import clause, event_day, lower_first
 from briefbot.answering.nlp import Parse, english
 from briefbot.answering.question import outlet_known
 
+_CONFLICT = re.compile(r"\b(?:inconsisten\w*|contradict\w*|disagree\w*|conflict\w*|at odds)\b", re.I)
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not found"
 YES, NO, UNSETTLED = "Yes", "No", "The sources do not settle it"
 
 
 @dataclass(frozen=True)
 class VerdictThresholds:
-    support: float = 0.42  # a claim's best evidence scores at least this (combined dense + lexical)
+    # Calibrated on the MultiHop-RAG dev set's yes/no questions 600-1400 (not those `briefbot eval
+    # --limit 600` reports) by a grid over these three; the seed questions pin the behaviour.
+    support: float = 0.30  # a claim's best evidence scores at least this, else it is not found
     contradict: float = 0.45  # a polarity clash counts only on evidence at least this close
-    differs: float = 0.55  # two sides' evidence less similar than this (cosine) say different things
+    differs: float = 0.60  # two sides' evidence less similar than this (cosine) report different things
 
 
 @dataclass
@@ -132,7 +135,7 @@ def find(claim: Claim, ranked: list[EvidenceSentence], scorer: SentenceScorer, t
         return Finding(claim, best_copy, NOT_FOUND, best.score, "no close evidence")
     if polarity:
         claim_parse, evidence_parse = english().parse_many([words, best.text])
-        claim_neg, evidence_neg = negated(claim_parse), negated(evidence_parse)
+        claim_neg, evidence_neg = negated(claim_parse), negated(evidence_parse, _content(claim_parse))
         if claim_neg != evidence_neg and best.score >= t.contradict:
             why = "the sources say it did not happen" if evidence_neg else "the sources report it happened"
             return Finding(claim, best_copy, CONTRADICTED, best.score, why)
@@ -167,20 +170,20 @@ def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verd
         if common and day_a[:common] != day_b[:common]:
             holds = (day_a[:common] < day_b[:common]) == (relation == "before")
             return Verdict(YES if holds else NO, [a, b], "order")
+    if relation in ("before", "after"):
+        return Verdict(UNSETTLED, found, "the sources do not date them apart")
     if relation in ("same", "different") and len(found) >= 2:
         a, b = found[0], found[1]
-        clash = negated(english().parse(a.evidence.text)) != negated(english().parse(b.evidence.text))  # type: ignore[union-attr]
         similar = _similarity(a.evidence, b.evidence)  # type: ignore[arg-type]
-        differ = clash or similar < t.differs
-        if any(f.status == CONTRADICTED for f in found):
-            differ = True
+        if _CONFLICT.search(frame.text):  # "inconsistent", "contradict": only a clash in the evidence shows it
+            clash = negated(english().parse(a.evidence.text)) != negated(english().parse(b.evidence.text))  # type: ignore[union-attr]
+            differ = clash and similar < t.differs / 2
+        else:
+            differ = similar < t.differs
         holds = differ == (relation == "different")
         return Verdict(YES if holds else NO, [a, b], "compare")
-    if relation in ("same", "different"):  # one side only: a report of change needs evidence of it
-        f = found[0]
-        if relation == "different":
-            return Verdict(YES if f.status == CONTRADICTED else NO, [f], "compare")
-        return Verdict(NO if f.status == CONTRADICTED else YES, [f], "compare")
+    if relation in ("same", "different"):  # one side only: a difference needs evidence of it
+        return Verdict(NO if relation == "different" else YES, found[:1], "compare")
     if any(f.status == CONTRADICTED for f in findings):
         return Verdict(NO, sorted(found, key=lambda f: f.status != CONTRADICTED), "contradicted")
     if all(f.status == SUPPORTED for f in findings):
@@ -215,9 +218,11 @@ _META_VERBS = {"mention", "specify", "indicate", "discuss", "report", "say", "su
                "include", "address", "detail", "state", "note", "cover", "reference", "give"}  # fmt: skip
 
 
-def negated(parse: Parse) -> bool:
+def negated(parse: Parse, about: frozenset[str] | None = None) -> bool:
     """Whether the statement denies its predicate ("did not use", "failed to report", "no change"),
-    read from the dependency parse; a negation of a reporting verb ("without mentioning") is not."""
+    read from the dependency parse; a negation of a reporting verb ("without mentioning") is not.
+    With `about` (a claim's content lemmas), only a negation of one of those words counts: evidence
+    that says "not" about something else does not deny the claim."""
     toks = parse.tokens
     for t in toks:
         low = t.text.lower()
@@ -225,10 +230,18 @@ def negated(parse: Parse) -> bool:
             head = toks[t.head] if low != "without" else _object_of(parse, t)
             if head is not None and head.lemma.lower() in _META_VERBS:
                 continue
+            if about is not None and (head is None or head.lemma.lower() not in about):
+                continue
             return True
         if t.lemma.lower() in _NEGATING_LEMMAS and t.pos in ("VERB", "ADJ", "NOUN"):
+            if about is not None and t.lemma.lower() not in about and toks[t.head].lemma.lower() not in about:
+                continue
             return True
     return False
+
+
+def _content(parse: Parse) -> frozenset[str]:
+    return frozenset(t.lemma.lower() for t in parse.tokens if t.pos in ("VERB", "NOUN", "ADJ", "PROPN"))
 
 
 _PLANNING = {"expect", "plan", "schedule", "due", "set", "hope", "aim", "intend", "propose", "should", "will",
