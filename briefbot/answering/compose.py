@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from briefbot.answer import Answer, AnswerSentence, Citation, GroundingCheck, SourceRef
-from briefbot.answering.dates import find_dates, parse_iso
-from briefbot.answering.cite import SourceNumbers, answer_from, citation, source_ref
+from briefbot.answer import Answer, GroundingCheck
+from briefbot.answering.cite import SourceNumbers as SourceNumbers  # re-exported: the brief and the model use it
+from briefbot.answering.cite import answer_from
+from briefbot.answering.cite import source_ref as source_ref  # re-exported: bot/render uses it
+from briefbot.answering.dates import find_dates
 from briefbot.answering.evidence import (
     FORWARD_LOOKING,
     EvidenceSentence,
@@ -24,14 +26,14 @@ from briefbot.answering.frame import OPEN, ORGANISATION, PERSON, PLACE, YESNO, F
 from briefbot.answering.lead import (
     Lead,
     clause,
+    counted_lead,
     date_lead,
-    event_day,
     entity_lead,
+    event_day,
     figure_lead,
     list_lead,
-    named_lead,
-    counted_lead,
     lower_first,
+    named_lead,
     names_in,
     plain_lead,
     yes_no_lead,
@@ -41,7 +43,7 @@ from briefbot.answering.summary import summarize
 from briefbot.answering.verdict import decide
 from briefbot.llm.grounding import GroundingGuard
 from retrieval.text.terms import query_terms, terms
-from retrieval.types import DocumentMeta, Passage
+from retrieval.types import Passage
 
 
 @dataclass(frozen=True)

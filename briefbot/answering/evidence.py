@@ -79,7 +79,7 @@ def junk(text: str) -> bool:
     words = text.split()
     if not words:
         return True
-    if text.rstrip(" )\"”’").endswith("?"):
+    if text.rstrip(' )"”’').endswith("?"):
         return True
     figures = sum(1 for w in words if any(c.isdigit() for c in w))
     if len(words) >= 3 and figures / len(words) >= 0.5 and _MONEY.search(text):

@@ -144,8 +144,12 @@ def claims_of(parse: Parse, outlets: tuple[str, ...]) -> tuple[tuple[Claim, ...]
         head = toks[t.head]
         if low in _SPLIT and t.i > 2 and t.dep in ("mark", "prep", "cc", "advmod") and _clause_follows(parse, t):
             cuts.append((t.i, low))
-        elif low == "and" and t.i > 2 and toks[t.i - 1].text == "," and t.i + 1 < len(toks) and (
-            toks[t.i + 1].pos == "PROPN" or toks[t.i + 1].text.lower() in ("the", "another", "a")
+        elif (
+            low == "and"
+            and t.i > 2
+            and toks[t.i - 1].text == ","
+            and t.i + 1 < len(toks)
+            and (toks[t.i + 1].pos == "PROPN" or toks[t.i + 1].text.lower() in ("the", "another", "a"))
         ):
             cuts.append((t.i, low))  # "Does Fortune report X, and TechCrunch Y?"
         elif low in ("and", "or") and t.dep == "cc" and head.pos in ("VERB", "AUX") and t.i > 2:

@@ -81,7 +81,7 @@ _IRREGULAR = {
     "think": "thought", "find": "found", "leave": "left", "send": "sent", "spend": "spent", "build": "built",
     "know": "knew", "begin": "began", "run": "ran", "write": "wrote", "speak": "spoke", "keep": "kept",
     "put": "put", "set": "set", "cut": "cut", "become": "became", "seek": "sought", "fall": "fell",
-    "take": "took", "arrive": "arrived", "sign": "signed", "attend": "attended", "agree": "agreed",
+    "arrive": "arrived", "sign": "signed", "attend": "attended", "agree": "agreed",
 }  # fmt: skip
 _PARTICIPLE = re.compile(r"^\w{3,}(?:ed|en)$|^(?:held|met|made|led|told|said|signed|given|taken|built|sent|"
                          r"paid|sold|bought|won|lost|done|seen|known|begun|written|spoken|kept|set|put|cut)$")  # fmt: skip
@@ -275,13 +275,13 @@ def _indirect_parsed(parse) -> str | None:
         rest_at = 1
         if first in ("how", "what", "which", "whose") and toks[1].text.lower() not in _AUX:
             # the wh-phrase runs to its noun or adjective: "how many days", "which areas", "how long"
-            while rest_at < len(toks) and toks[rest_at].text.lower() not in _AUX and toks[rest_at].pos not in (
-                "VERB",
-            ):
+            while rest_at < len(toks) and toks[rest_at].text.lower() not in _AUX and toks[rest_at].pos not in ("VERB",):
                 rest_at += 1
-                if toks[rest_at - 1].pos in ("NOUN", "PROPN", "ADJ") and rest_at < len(toks) and toks[
-                    rest_at
-                ].pos in ("AUX", "VERB"):
+                if (
+                    toks[rest_at - 1].pos in ("NOUN", "PROPN", "ADJ")
+                    and rest_at < len(toks)
+                    and toks[rest_at].pos in ("AUX", "VERB")
+                ):
                     break
         opener = " ".join(w if w[:1].isupper() and i else w.lower() for i, w in enumerate(words[:rest_at]))
     else:
@@ -344,27 +344,6 @@ def _texts(tokens) -> list[str]:
         else:
             out.append(t.text)
     return out
-
-
-def _subject_end(tail) -> int:
-    """Where the subject of "is [the plan] final" ends: after its head noun's subtree."""
-    for n, t in enumerate(tail):
-        if t.dep in ("nsubj", "nsubjpass", "expl"):
-            last = max(u.i for u in tail if _governs(tail, t.i, u)) if tail else t.i
-            return next(k for k, u in enumerate(tail) if u.i == last) + 1
-    return max(1, len(tail) - 1)
-
-
-def _governs(tail, head: int, token) -> bool:
-    by_index = {t.i: t for t in tail}
-    node = token
-    for _ in range(30):
-        if node.i == head:
-            return True
-        if node.head == node.i or node.head not in by_index:
-            return False
-        node = by_index[node.head]
-    return False
 
 
 def _singular(subject) -> bool:

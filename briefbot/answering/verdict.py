@@ -29,7 +29,7 @@ from briefbot.answering.dates import find_dates
 from briefbot.answering.evidence import EvidenceSentence, SentenceScorer
 from briefbot.answering.frame import Claim, Frame, claim_words
 from briefbot.answering.lead import clause, event_day, lower_first
-from briefbot.answering.nlp import Parse, english
+from briefbot.answering.nlp import Parse, Token, english
 from briefbot.answering.question import outlet_known
 
 _CONFLICT = re.compile(r"\b(?:inconsisten\w*|contradict\w*|disagree\w*|conflict\w*|at odds)\b", re.I)
@@ -80,9 +80,7 @@ def decide(
     return realise(frame, verdict)
 
 
-def judge(
-    frame: Frame, ranked: list[EvidenceSentence], scorer: SentenceScorer, t: VerdictThresholds
-) -> Verdict | None:
+def judge(frame: Frame, ranked: list[EvidenceSentence], scorer: SentenceScorer, t: VerdictThresholds) -> Verdict | None:
     saved = [(s.dense, s.lexical, s.score) for s in ranked]
     try:
         comparing = frame.relation in ("same", "different")
@@ -271,7 +269,7 @@ def only_planned(claim: Parse, evidence: Parse) -> bool:
     return False
 
 
-def _object_of(parse: Parse, t) -> object | None:
+def _object_of(parse: Parse, t: Token) -> Token | None:
     return next((u for u in parse.tokens if u.head == t.i and u.dep in ("pcomp", "pobj")), None)
 
 

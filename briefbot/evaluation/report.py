@@ -72,8 +72,11 @@ def summary_rows(s: dict) -> list[tuple[str, object, str]]:
             f"; recall {_recalls(s.get('yes_no_recall'))}; not settled/refused {s.get('yes_no_unsettled', 0)}",
         ),
         ("name answers: gold in first 12 words", s.get("name_early"), f"{s.get('name_questions', 0)} name golds"),
-        ("verdicts: cited evidence carries every claim", s.get("verdict_claims_supported"),
-         f"{s.get('verdicts', 0)} verdicts"),
+        (
+            "verdicts: cited evidence carries every claim",
+            s.get("verdict_claims_supported"),
+            f"{s.get('verdicts', 0)} verdicts",
+        ),
         (
             "must-mention groups in 1st sentence",
             s.get("lead_mention_groups"),

@@ -176,6 +176,8 @@ def claims_carried(question: str, answer: Answer) -> bool:
         ):
             return False
     return True
+
+
 _YES_NO = re.compile(r"\W*(yes|no)\b")
 
 
