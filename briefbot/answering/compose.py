@@ -206,9 +206,11 @@ class OfflineComposer:
                 found = entity_lead(q, ranked, floor, exclude, qterms)
             if found is not None:
                 return found
-            if frame.answer_type == PERSON and _asks_identity(q):
-                return self.near_miss(q, ranked, qterms)  # a name was asked for and none is given
-            return plain_lead(ranked, qterms)
+            if frame.answer_type == PERSON and _asks_identity(q):  # a name was asked for and none is given
+                missed = self.near_miss(q, ranked, qterms)
+                if missed is not None:
+                    return missed
+            return entity_lead(q, ranked, floor, exclude, qterms) or plain_lead(ranked, qterms)
         elif q.kind == "when":
             found = date_lead(ranked, floor, qterms)
             if found is not None:

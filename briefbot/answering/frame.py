@@ -137,9 +137,9 @@ def claims_of(parse: Parse, outlets: tuple[str, ...]) -> tuple[tuple[Claim, ...]
         return between, _relation(parse, [])
     leading = _leading_order(parse, outlets)
     if leading is not None:
-        claims, order = leading
+        ordered, order = leading
         compared = _relation(parse, [])  # "After A, was there a change in B?": a comparison, not an order
-        return claims, compared or order
+        return ordered, compared or order
     cuts: list[tuple[int, str]] = []  # (token index where a claim begins, the connector)
     for t in toks:
         low = t.text.lower()

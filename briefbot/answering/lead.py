@@ -48,7 +48,7 @@ _ROLE_WORDS = {
 }  # fmt: skip
 # Where a long sentence may be cut into clauses: semicolons, dashes, ", while", ", which", "; and"...
 _CLAUSE_BREAK = re.compile(r";\s+|\s+[—–]\s+|,\s+(?=(?:while|whereas|which|but|although|though|as well as)\b)")
-_TITLES = {"ceo", "chair", "chairman", "chairwoman", "president", "minister", "secretary", "senator", "founder",
+_TITLES = {"ceo", "cto", "cfo", "coo", "chair", "chairman", "chairwoman", "president", "minister", "secretary", "senator", "founder",
            "cofounder", "co-founder", "coach", "director", "spokesperson", "spokesman", "governor", "judge"}  # fmt: skip
 # Words of a body, not a person: "who" questions prefer people.
 _BODY_WORDS = {"ministry", "affairs", "department", "government", "office", "council", "committee", "agency",

@@ -283,7 +283,8 @@ def _indirect_parsed(parse) -> str | None:
                     and toks[rest_at].pos in ("AUX", "VERB")
                 ):
                     break
-        opener = " ".join(w if w[:1].isupper() and i else w.lower() for i, w in enumerate(words[:rest_at]))
+        opener = _texts(toks[:rest_at])[0]
+        opener = opener[:1].lower() + opener[1:]
     else:
         return None
     rest = toks[rest_at:]
@@ -299,7 +300,8 @@ def _indirect_parsed(parse) -> str | None:
     verb = next((t for t in tail if t.i == aux.head and (t.pos in ("VERB", "AUX") or aux.dep in ("aux", "auxpass"))),
                 None)  # fmt: skip
     if verb is None and low_aux in _BE:  # "was the plan signed (in Astana)": the participle
-        verb = next((t for t in tail if t.tag == "VBN" and t.pos == "VERB" and t.dep != "amod"), None)
+        verb = next((t for t in tail if t.tag == "VBN" and t.pos == "VERB" and (t.head == aux.i or t.dep == "ROOT")),
+                    None)  # fmt: skip
     if verb is None and low_aux in _BE:  # a copula: "how many days was the visit", "is the plan final"
         head = next((t for t in tail if t.dep in ("nsubj", "nsubjpass", "expl")), None)
         if head is not None:
@@ -337,13 +339,12 @@ def _indirect_parsed(parse) -> str | None:
 
 
 def _texts(tokens) -> list[str]:
-    out: list[str] = []
-    for t in tokens:
-        if out and (t.text in ("'s", "’s", "n't", ",", ")") or t.text.startswith("'")):
-            out[-1] += t.text
-        else:
-            out.append(t.text)
-    return out
+    """The tokens as written (their own spacing), as one piece: ["the President's arrival"]."""
+    tokens = list(tokens)
+    if not tokens:
+        return []
+    text = "".join(t.text + t.whitespace for t in tokens[:-1]) + tokens[-1].text
+    return [text.strip()]
 
 
 def _singular(subject) -> bool:

@@ -44,8 +44,8 @@ class VerdictThresholds:
     # --limit 600` reports) by a grid over these three; the seed questions pin the behaviour.
     support: float = 0.20  # a claim's best evidence scores at least this, else it is not found
     contradict: float = 0.55  # a polarity clash counts only on evidence at least this close
-    differs: float = 0.45  # "did it change": two sides' evidence less similar than this (cosine) differ
-    agree: float = 0.50  # "was it consistent": two sides' evidence at least this similar, same polarity
+    differs: float = 0.80  # "did it change": unless the two sides' evidence is this similar (the same statement)
+    agree: float = 0.50  # "consistent": evidence that clashes in polarity and is less similar than this is not
 
 
 @dataclass
@@ -160,7 +160,7 @@ def _iso_day(date: str) -> str:
     return f"{found[0].year:04d}-{found[0].month:02d}-{found[0].day:02d}" if found else ""
 
 
-def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verdict:
+def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verdict | None:
     relation = frame.relation
     found = [f for f in findings if f.evidence is not None]
     if relation in ("before", "after") and len(found) >= 2:
@@ -171,17 +171,17 @@ def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verd
             holds = (day_a[:common] < day_b[:common]) == (relation == "before")
             return Verdict(YES if holds else NO, [a, b], "order")
     if relation in ("before", "after"):
-        return Verdict(UNSETTLED, found, "the sources do not date them apart")
+        return None  # the evidence does not date them apart: the composer's own ordering reads the question
     if relation in ("same", "different") and len(found) >= 2:
         a, b = found[0], found[1]
         similar = _similarity(a.evidence, b.evidence)  # type: ignore[arg-type]
         clash = negated(english().parse(a.evidence.text)) != negated(english().parse(b.evidence.text))  # type: ignore[union-attr]
         if relation == "different" and _CONFLICT.search(frame.text):
-            differ = clash and similar < t.differs / 2  # "inconsistent": only a clear clash in the evidence shows it
+            differ = clash and similar < t.agree  # "inconsistent": only a clash in the evidence shows it
         elif relation == "same":
-            differ = clash or similar < t.agree
+            differ = clash and similar < t.agree  # "consistent" unless the evidence clashes
         else:
-            differ = similar < t.differs
+            differ = similar < t.differs  # "changed" unless both reports say the same thing
         holds = differ == (relation == "different")
         return Verdict(YES if holds else NO, [a, b], "compare")
     if relation in ("same", "different"):  # one side only: a difference needs evidence of it

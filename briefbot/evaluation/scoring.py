@@ -139,9 +139,15 @@ def is_yes_no(gold: str) -> bool:
 
 
 def is_name(gold: str) -> bool:
-    """A gold answer that is a name ("Sam Bankman-Fried", "OpenAI"): not yes/no, starts with a capital."""
+    """A gold answer that is a name ("Sam Bankman-Fried", "OpenAI", "The Federal Reserve"): a proper
+    noun by the parser's reading, not "Consistent", "Both" or "Sportsbooks"."""
+    from briefbot.answering.nlp import english
+
     gold = gold.strip().rstrip(".")
-    return bool(gold) and not is_yes_no(gold) and gold.lower() not in _NO_GOLD and gold[0].isupper()
+    if not gold or is_yes_no(gold) or gold.lower() in _NO_GOLD or not gold[0].isupper():
+        return False
+    parse = english().parse(gold)
+    return bool(parse.entities) or any(t.pos == "PROPN" for t in parse.tokens)
 
 
 def said_verdict(lead: str) -> str:
