@@ -267,7 +267,6 @@ def _indirect_parsed(parse) -> str | None:
     toks = [t for t in parse.tokens if not (t.pos == "PUNCT" and t.i == len(parse.tokens) - 1)]
     if len(toks) < 2:
         return None
-    words = [t.text for t in toks]
     first = toks[0].text.lower()
     if first in _AUX:
         opener, rest_at = "whether", 0
