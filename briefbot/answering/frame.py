@@ -171,7 +171,7 @@ def claims_of(parse: Parse, outlets: tuple[str, ...]) -> tuple[tuple[Claim, ...]
                       r"(?:to|with)|in comparison (?:to|with))\s+", "", text, flags=re.I).strip(" ,")  # fmt: skip
         if len(text.split()) < 3:
             continue
-        named = [o for o in outlets if o.lower() in text.lower()]
+        named = [o for o in outlets if o.lower() in text.lower()] or _reporter(parse, a, b)
         outlet = named[0] if named else (previous_outlet if re.search(r"\bsame\b", text, re.I) else "")
         previous_outlet = outlet or previous_outlet
         date = next((e.text for e in parse.entities if e.label == "DATE" and a <= e.start < b), "")
@@ -238,6 +238,22 @@ def _between(parse: Parse, outlets: tuple[str, ...]) -> tuple[Claim, ...] | None
     return None
 
 
+_REPORTING_VERBS = {"report", "say", "claim", "suggest", "write", "state", "indicate", "note", "argue", "allege"}
+
+
+def _reporter(parse: Parse, a: int, b: int) -> list[str]:
+    """ "Fortune reports that ...", "Reuters says ...": the named subject of a reporting verb in
+    tokens [a, b) (an outlet the attribution patterns of question.py did not catch)."""
+    for t in parse.tokens[a:b]:
+        if t.lemma.lower() not in _REPORTING_VERBS:
+            continue
+        subject = next((u for u in parse.tokens[a:b] if u.head == t.i and u.dep == "nsubj" and u.pos == "PROPN"), None)
+        if subject is not None:
+            lo, hi = parse.subtree(subject.i)
+            return [parse.span_text(max(lo, a), min(hi, b)).strip()]
+    return []
+
+
 def _clause_follows(parse: Parse, t) -> bool:
     """Whether a connector introduces a clause or an event (a verb, or a report by a named outlet),
     not a date bound ("before November 16")."""
@@ -301,6 +317,6 @@ _REPORTING = re.compile(
     r"^(?:\W*(?:does|did|do|is|was|were|are|has|have|had)\s+)?(?:the\s+)?(?:['‘\"“]?\s*['’\"”]?\s*)?"
     r"(?:(?:article|report|piece|coverage|story)s?\s+)?(?:from\s+|by\s+|in\s+)?"
     r"(?:(?:suggest|report|claim|indicate|state|say|mention|discuss|describe|imply|highlight|note|focus|"
-    r"portray|present|attribute|raise|argue|show|reveal)\w*\s+(?:on\s+)?(?:that\s+)?)?",
+    r"portray|present|attribute|raise|argue|show|reveal)\w*\s+(?:on\s+)?(?:that\s+)?)?(?:that\s+)?",
     re.I,
 )

@@ -301,7 +301,7 @@ _LABELS = {
     "place": {"GPE", "LOC", "FAC"},
     "other": {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP", "LAW"},
 }
-_FINALISTS = 6  # sentences parsed for names (a few ms each)
+_FINALISTS = 4  # sentences parsed for names (a few ms each; the rest are searched for the names found)
 
 
 def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSentence], floor: float,

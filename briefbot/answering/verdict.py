@@ -175,11 +175,10 @@ def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verd
     if relation in ("same", "different") and len(found) >= 2:
         a, b = found[0], found[1]
         similar = _similarity(a.evidence, b.evidence)  # type: ignore[arg-type]
-        clash = negated(english().parse(a.evidence.text)) != negated(english().parse(b.evidence.text))  # type: ignore[union-attr]
-        if relation == "different" and _CONFLICT.search(frame.text):
-            differ = clash and similar < t.agree  # "inconsistent": only a clash in the evidence shows it
-        elif relation == "same":
-            differ = clash and similar < t.agree  # "consistent" unless the evidence clashes
+        if relation == "same" or _CONFLICT.search(frame.text):
+            # "consistent" unless, and "inconsistent" only if, the evidence clashes: opposite polarity
+            # and not the same statement (parsed only when the similarity leaves it open)
+            differ = similar < t.agree and _clash(a.evidence, b.evidence)  # type: ignore[arg-type]
         else:
             differ = similar < t.differs  # "changed" unless both reports say the same thing
         holds = differ == (relation == "different")
@@ -279,6 +278,11 @@ def _object_of(parse: Parse, t: Token) -> Token | None:
 
 def _from_outlet(s: EvidenceSentence, outlet: str) -> bool:
     return bool(s.passage.meta.outlet) and outlet_known(outlet, [s.passage.meta.outlet])
+
+
+def _clash(a: EvidenceSentence, b: EvidenceSentence) -> bool:
+    pa, pb = english().parse_many([a.text, b.text])
+    return negated(pa) != negated(pb)
 
 
 def _similarity(a: EvidenceSentence, b: EvidenceSentence) -> float:
