@@ -324,7 +324,10 @@ def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSenten
     candidates: dict[str, str] = {}
     for parse in english().parse_many([s.text for s in finalists]):
         for e in parse.entities:
-            name = _without_title(re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", e.text.strip(), flags=re.I).strip(" .,"))
+            # from its first proper noun: "Loading Google", "Using Caroline Ellison" are a word too long
+            first = next((i for i in range(e.start, e.end) if parse.tokens[i].pos == "PROPN"), e.start)
+            text = parse.span_text(first, e.end) if first > e.start else e.text
+            name = _without_title(re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", text.strip(), flags=re.I).strip(" .,"))
             key = name.lower()
             if e.label not in labels or len(name) < 2 or _is_role(name) or key in asked:
                 continue
