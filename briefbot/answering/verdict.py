@@ -33,6 +33,7 @@ from briefbot.answering.nlp import Parse, Token, english
 from briefbot.answering.question import outlet_known
 
 _DEPTH = 50  # candidate sentences a claim's evidence is sought among
+_CHANGE = re.compile(r"\b(?:chang\w*|shift\w*|alter\w*|unchanged)\b", re.I)
 _CONFLICT = re.compile(r"\b(?:inconsisten\w*|contradict\w*|disagree\w*|conflict\w*|at odds)\b", re.I)
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not found"
 YES, NO, UNSETTLED = "Yes", "No", "The sources do not settle it"
@@ -44,7 +45,7 @@ class VerdictThresholds:
     # --limit 600` reports) by a grid over these three; the seed questions pin the behaviour.
     support: float = 0.20  # a claim's best evidence scores at least this, else it is not found
     contradict: float = 0.55  # a polarity clash counts only on evidence at least this close
-    differs: float = 0.80  # "did it change": unless the two sides' evidence is this similar (the same statement)
+    differs: float = 0.70  # "did it change": unless the two sides' evidence is this similar (the same statement)
     agree: float = 0.50  # "consistent": evidence that clashes in polarity and is less similar than this is not
 
 
@@ -175,7 +176,9 @@ def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verd
     if relation in ("same", "different") and len(found) >= 2:
         a, b = found[0], found[1]
         similar = _similarity(a.evidence, b.evidence)  # type: ignore[arg-type]
-        if relation == "same" or _CONFLICT.search(frame.text):
+        if _CHANGE.search(frame.text):  # "was there a change" / "no change": one criterion, either way asked
+            differ = similar < t.differs  # changed unless both reports say the same thing
+        elif relation == "same" or _CONFLICT.search(frame.text):
             # "consistent" unless, and "inconsistent" only if, the evidence clashes: opposite polarity
             # and not the same statement (parsed only when the similarity leaves it open)
             differ = similar < t.agree and _clash(a.evidence, b.evidence)  # type: ignore[arg-type]
