@@ -322,14 +322,27 @@ def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSenten
     asked = question.text.lower()
     excluded = [e.lower() for e in exclude if e]
     candidates: dict[str, str] = {}
+    depth_for_names = ranked[:40]
     for parse in english().parse_many([s.text for s in finalists]):
         for e in parse.entities:
             # from its first proper noun: "Loading Google", "Using Caroline Ellison" are a word too long
             first = next((i for i in range(e.start, e.end) if parse.tokens[i].pos == "PROPN"), e.start)
             text = parse.span_text(first, e.end) if first > e.start else e.text
             name = _without_title(re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", text.strip(), flags=re.I).strip(" .,"))
+            while name and name.split()[0].lower() in _NOT_NAMES | STOPWORDS and len(name.split()) > 1:
+                name = name.split(" ", 1)[1]  # "Whereas Google" -> "Google"
             key = name.lower()
-            if e.label not in labels or len(name) < 2 or _is_role(name) or key in asked:
+            if e.label not in labels and labels == {"PERSON"} and e.end - e.start <= 3:
+                # a person met by surname alone is often read as an organisation ("Bankman-Fried's"):
+                # a person when the evidence gives the full name ("Sam Bankman-Fried")
+                full = _full_form(name, depth_for_names)
+                if full != name and _person_like(full):
+                    name, key = full, full.lower()
+                else:
+                    continue
+            elif e.label not in labels:
+                continue
+            if len(name) < 2 or _is_role(name) or key in asked:
                 continue
             if any(key == x or key in x for x in excluded) or all(w in STOPWORDS for w in key.split()):
                 continue
@@ -384,6 +397,16 @@ def _without_title(name: str) -> str:
     if not rest or all(w.lower() in _ROLE_WORDS or w.lower() in _LINKS for w in rest):
         return ""
     return " ".join(rest)
+
+
+def _person_like(name: str) -> bool:
+    """Two or three capitalised words, none a title or a body ("Sam Bankman-Fried", not "FTX Trading")."""
+    words = name.split()
+    return (
+        2 <= len(words) <= 3
+        and all(w[:1].isupper() for w in words)
+        and not any(w.lower() in _BODY_WORDS or w.lower() in _ROLE_WORDS for w in words)
+    )
 
 
 def _full_form(name: str, sentences: list[EvidenceSentence]) -> str:
