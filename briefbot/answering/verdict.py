@@ -28,7 +28,7 @@ from briefbot.answering.cite import answer_from
 from briefbot.answering.dates import find_dates
 from briefbot.answering.evidence import EvidenceSentence, SentenceScorer
 from briefbot.answering.frame import Claim, Frame, claim_words
-from briefbot.answering.lead import clause, event_day, lower_first
+from briefbot.answering.lead import clause, lower_first
 from briefbot.answering.nlp import Parse, Token, english
 from briefbot.answering.question import outlet_known
 
@@ -164,15 +164,10 @@ def _iso_day(date: str) -> str:
 def combine(frame: Frame, findings: list[Finding], t: VerdictThresholds) -> Verdict | None:
     relation = frame.relation
     found = [f for f in findings if f.evidence is not None]
-    if relation in ("before", "after") and len(found) >= 2:
-        a, b = found[0], found[1]
-        day_a, day_b = event_day(a.evidence), event_day(b.evidence)  # type: ignore[arg-type]
-        common = min(len(day_a), len(day_b))
-        if common and day_a[:common] != day_b[:common]:
-            holds = (day_a[:common] < day_b[:common]) == (relation == "before")
-            return Verdict(YES if holds else NO, [a, b], "order")
     if relation in ("before", "after"):
-        return None  # the evidence does not date them apart: the composer's own ordering reads the question
+        # an ordering is decided by the dates of the two events: the composer's ordering finds each
+        # event's best dated sentence in the whole evidence (a claim's own best sentence is often undated)
+        return None
     if relation in ("same", "different") and len(found) >= 2:
         a, b = found[0], found[1]
         similar = _similarity(a.evidence, b.evidence)  # type: ignore[arg-type]
