@@ -102,11 +102,12 @@ def judge(frame: Frame, ranked: list[EvidenceSentence], scorer: SentenceScorer, 
 
 def second_source(claim: Claim, first: EvidenceSentence, ranked: list[EvidenceSentence], scorer: SentenceScorer,
                   t: VerdictThresholds) -> Finding | None:  # fmt: skip
-    """ "Do the two reports agree on ...?": the same claim's best evidence in another source."""
+    """ "Do the two reports agree on ...?": another source's sentence closest to the first source's
+    evidence (the same fact as the other outlet tells it)."""
     pool = [s for s in ranked[:_DEPTH] if s.source_id != first.source_id]
     if not pool:
         return None
-    scorer.score(claim_words(claim), pool)
+    scorer.score(first.text, pool)  # what the other report says about the same thing
     best = max(pool, key=lambda s: s.score)
     if best.score < t.support:
         return None

@@ -64,6 +64,8 @@ def test_the_two_reports_compared_each_cited(seed_service):
     assert re.match(r"(Yes|No)\b", lead), lead
     cited = {c.source_id for s in answer.sentences for c in s.citations}
     assert len(cited) == 2, answer.text
+    # each report's own list of the ministries: communications, railways, and trade / commerce
+    assert all("railways" in s.text for s in answer.sentences[:2]), answer.text
 
 
 def test_verdict_shows_the_evidence_it_decided_on(seed_service):
