@@ -68,7 +68,7 @@ def sentences_of(passages: list[Passage], min_chars: int = 25) -> list[EvidenceS
 
 _QUOTES = "\"“”‘’'"
 _MONEY = re.compile(r"[$€£¥₹%]|\b(?:USD|BTC|ETH)\b")
-_WEB_FURNITURE = re.compile(r"[|»›*•]|\b(?:https?://|www\.)")
+_SEPARATORS = re.compile(r"\s[|»›•/]\s")  # "Home | News | World", "Sport › Football"
 
 
 def junk(text: str) -> bool:
@@ -86,8 +86,8 @@ def junk(text: str) -> bool:
         return True
     if words[0].lower().strip(_QUOTES) in ("you", "your", "you're", "you'll") and not any(q in text for q in _QUOTES):
         return True
-    if len(_WEB_FURNITURE.findall(text)) >= 2:
-        return True
+    if len(_SEPARATORS.findall(text)) >= 2 or text.rstrip().endswith("*"):
+        return True  # a breadcrumb or menu; a form's "required fields are marked *"
     capitalised = [w for w in words if w[:1].isupper()]
     if len(words) <= 8 and len(capitalised) > len(set(capitalised)) and not text.rstrip().endswith("."):
         return True  # "Share on Facebook Share on X": a bar of repeated buttons

@@ -100,3 +100,23 @@ def test_site_furniture_is_never_quoted(seed_service, junk):
     for question in ("What was agreed?", "What happens next before the presidential visit?"):
         answer = seed_service.ask(question)
         assert junk not in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "line, is_junk",
+    [
+        ("What does this mean for Pakistan?", True),  # a question line asks, it does not report
+        ("BTC $43,120 +2.3% ETH $2,310 -1.1%", True),  # a ticker widget
+        ("Your email address will not be published. Required fields are marked *", True),
+        ("Home | News | World", True),
+        ("Share on Facebook Share on Twitter", True),
+        ("Pakistan and Kazakhstan signed an action plan on Tuesday.", False),
+        ("Prices rose 3.1% in October, up from 2.9% in September.", False),
+        ("The Bills won 24-20 against the Jets.", False),
+        ('"Are we ready?" the minister asked reporters in Islamabad.', False),
+    ],
+)
+def test_junk_is_told_by_its_shape(line, is_junk):
+    from briefbot.answering.evidence import junk
+
+    assert junk(line) is is_junk
