@@ -1,10 +1,18 @@
-"""Citations: sources numbered [1], [2]... in the order an answer or a brief first cites them."""
+"""Citing evidence: an answer made of evidence sentences, its sources numbered [1], [2]... in the
+order an answer or a brief first cites them. Shared by the composer, the verdict, the key points and
+the brief."""
 
 from __future__ import annotations
 
-from briefbot.answer import Citation, SourceRef
+from briefbot.answer import Answer, AnswerSentence, Citation, SourceRef
 from briefbot.answering.evidence import EvidenceSentence
 from retrieval.types import DocumentMeta
+
+
+def answer_from(question: str, chosen: list[EvidenceSentence]) -> Answer:
+    numbers = SourceNumbers()
+    sentences = [AnswerSentence(text=s.text, citations=[numbers.cite(ev) for ev in [s, *s.also]]) for s in chosen]
+    return Answer(question=question, sentences=sentences, sources=numbers.sources)
 
 
 class SourceNumbers:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from briefbot.answer import Answer, AnswerSentence, GroundingCheck
-from briefbot.answering.citations import SourceNumbers, citation, source_ref  # noqa: F401 (re-exported)
-from briefbot.answering.dates import find_dates, parse_iso
+from briefbot.answer import Answer, GroundingCheck
+from briefbot.answering.citations import answer_from
+from briefbot.answering.dates import find_dates
 from briefbot.answering.evidence import (
     FORWARD_LOOKING,
     EvidenceSentence,
@@ -20,15 +20,18 @@ from briefbot.answering.evidence import (
     near_duplicate,
     sentences_of,
 )
-from briefbot.answering.frame import OPEN, YESNO, frame_question
+from briefbot.answering.frame import OPEN, ORGANISATION, PERSON, PLACE, YESNO, Frame, counted_noun, frame_question
 from briefbot.answering.lead import (
     Lead,
     clause,
+    counted_lead,
     date_lead,
     entity_lead,
+    event_day,
     figure_lead,
     list_lead,
     lower_first,
+    named_lead,
     names_in,
     plain_lead,
     yes_no_lead,
@@ -76,18 +79,19 @@ class OfflineComposer:
         self.t = thresholds or Thresholds()
         self.guard = guard
 
-    def compose(self, question: str, passages: list[Passage]) -> Answer:
+    def compose(self, asked: str, passages: list[Passage]) -> Answer:
+        question = self.equivalents(asked)  # read in the sources' words; refusals keep the asker's
         frame = frame_question(question)
         q = frame.question
         missing = self.missing(q)
         if missing:
-            return refusal(question, passages, reason=missing)
+            return refusal(asked, passages, reason=missing)
         candidates = sentences_of(passages)
         if not candidates:
-            return refusal(question, passages)
+            return refusal(asked, passages)
         self.scorer.score(question, candidates)
-        if not self.answerable(question, max(candidates, key=lambda s: s.score)):
-            return refusal(question, passages)
+        if not self.answerable(_asked_about(frame), max(candidates, key=lambda s: s.score)):
+            return refusal(asked, passages)
         self.emphasise_predicate(q, candidates)
         if q.kind == "next":  # "what happens next?" wants what is planned, expected or to be finalised
             for s in candidates:
@@ -104,9 +108,9 @@ class OfflineComposer:
                 return self.checked(verdict, passages)
         floor = max(self.t.keep_floor, ranked[0].score * self.t.keep_ratio)
         qterms = frozenset(query_terms(question))
-        lead = self.lead(q, ranked, floor, qterms)
+        lead = self.lead(frame, ranked, floor, qterms)
         if lead is None:  # a figure was asked for and the sources give none
-            return self.partial(q, ranked, passages) or refusal(question, passages)
+            return self.partial(q, ranked, passages) or refusal(asked, passages)
         limit = self.max_sentences if q.kind in _BROAD else min(self.max_sentences, 3)
         if q.kind not in _BROAD:
             floor = max(floor, ranked[0].score * self.t.factoid_keep_ratio)
@@ -146,8 +150,23 @@ class OfflineComposer:
         answer.sentences[0].text = f"The sources don't say {asked}; they say: {lower_first(span.text)}"
         return self.checked(answer, passages)
 
+    def equivalents(self, question: str) -> str:
+        """A phrase the sources do not use, put in the words they use for the same thing when they
+        have it ("one-on-one meeting" -> "tête-à-tête"): a paraphrase the embedding misses."""
+        vocab = self.scorer.vocabulary()
+        for phrase, others in _EQUIVALENTS.items():
+            found = re.search(rf"\b{re.escape(phrase)}\b", question, re.I)
+            if not found or any(vocab.known(t) for t in terms(phrase)):
+                continue
+            other = next((o for o in others if all(vocab.known(t) for t in terms(o))), None)
+            if other:
+                question = question[: found.start()] + other + question[found.end() :]
+        return question
+
     def answerable(self, question: str, best: EvidenceSentence) -> bool:
         coverage = self.scorer.coverage(question)
+        if best.lexical >= 0.95 and coverage >= 0.9 and best.dense >= 0.2:
+            return True  # every word of a short question in one sentence: "how many days was the visit"
         if best.score < self.t.min_best_score or best.dense < self.t.min_dense_any:
             return False
         if best.dense < self.t.min_dense and best.lexical < self.t.strong_lexical:
@@ -175,23 +194,44 @@ class OfflineComposer:
             return f"The sources don't mention {_join(unknown)}."
         return ""
 
-    def lead(self, q: Question, ranked: list[EvidenceSentence], floor: float, qterms: frozenset[str]) -> Lead | None:
-        if q.wants_entity:
+    def lead(self, frame: Frame, ranked: list[EvidenceSentence], floor: float, qterms: frozenset[str]) -> Lead | None:
+        q = frame.question
+        if q.wants_entity or frame.answer_type in (PERSON, ORGANISATION, PLACE):
             outlets = self.scorer.vocabulary().outlets
-            found = entity_lead(q, ranked, floor, [*q.outlets, *outlets], qterms)
+            exclude = [*q.outlets, *outlets]
+            found = named_lead(q, frame.answer_type, ranked, floor, exclude, qterms)
+            if found is None and frame.answer_type != PERSON:
+                found = entity_lead(q, ranked, floor, exclude, qterms)
             if found is not None:
                 return found
+            if frame.answer_type == PERSON and _asks_identity(q):  # a name was asked for and none is given
+                missed = self.near_miss(q, ranked, qterms)
+                if missed is not None:
+                    return missed
+            return entity_lead(q, ranked, floor, exclude, qterms) or plain_lead(ranked, qterms)
         elif q.kind == "when":
             found = date_lead(ranked, floor, qterms)
             if found is not None:
                 return found
         elif q.kind == "quantity":
-            return figure_lead(ranked, floor, frozenset(query_terms(subject_of(q))), qterms)
+            return counted_lead(counted_noun(frame), ranked, floor, qterms) or figure_lead(
+                ranked, floor, frozenset(query_terms(subject_of(q))), qterms
+            )
         elif q.kind in ("yesno", "compare") and q.core.split(" ", 1)[0].lower() in _YES_NO_OPENERS:
             return self.order_lead(q, ranked, qterms) or yes_no_lead(q, ranked, qterms)
         elif q.kind == "list":
             return list_lead(ranked, qterms)
         return plain_lead(ranked, qterms)
+
+    def near_miss(self, q: Question, ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead | None:
+        """ "What is the name of the Kazakh transport minister?" when the sources mention the post
+        but name nobody: said plainly, with the sentence that mentions the post."""
+        wanted = set(query_terms(q.core)) - {"name", "nam", "individu", "person"}
+        best = next((s for s in ranked[:5] if wanted and all(match(t, s) >= 0.7 for t in wanted)), None)
+        if best is None:
+            return None
+        span = clause(best, "", qterms)
+        return Lead(f"The sources mention the post but not the person's name: {lower_first(span.text)}", span, "")
 
     def order_lead(self, q: Question, ranked: list[EvidenceSentence], qterms: frozenset[str]) -> Lead | None:
         """ "Did A happen before B?": the best evidence for A and for B, dated (a date in the sentence,
@@ -261,22 +301,42 @@ _STARTS_WITH_DATE = re.compile(
 )
 
 
-def event_day(s: EvidenceSentence) -> tuple[int, ...]:
-    """When what a sentence reports happens: the most precise date in it (resolved against its
-    article's date; (year, month) when it gives no day), else the article's date. () when unknown."""
-    mentions = [m for m in find_dates(s.text, s.passage.meta.published) if m.year]
-    if mentions:
-        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
-        return tuple(part for part in (m.year, m.month, m.day) if part)
-    day = parse_iso(s.passage.meta.published)
-    return (day.year, day.month, day.day) if day else ()
-
-
 # Kinds whose answer is a summary or a list: lead plus up to three supporting sentences. Others (a
 # name, a date, a figure, Yes/No) get at most two, and only close runners-up.
 _BROAD = {"agreed", "next", "list", "open", "why", "compare"}
 _YES_NO_OPENERS = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
                    "would", "should"}  # fmt: skip
+
+
+# Phrases news reports say in other words (a paraphrase a small embedding model misses).
+_EQUIVALENTS = {
+    "one-on-one meeting": ["tête-à-tête", "tete-a-tete", "private meeting", "bilateral meeting"],
+    "one-on-one": ["tête-à-tête", "tete-a-tete"],
+    "private meeting": ["tête-à-tête", "one-on-one"],
+    "memorandum of understanding": ["MoU", "MOUS"],
+    "memoranda of understanding": ["MoUs", "MOUS"],
+}
+
+
+def _asked_about(frame: Frame) -> str:
+    """What the question asks about, in lemmas ("met" -> "meet": the corpus knows the word in some
+    form), and for a comparison without the comparing ("do the two reports agree on ...")."""
+    comparing = frame.answer_type == YESNO and bool(frame.relation)
+    words = [
+        t.lemma if t.pos in ("VERB", "NOUN") else t.text
+        for t in frame.parse.tokens
+        if not (comparing and t.lemma.lower() in _COMPARING)
+    ]
+    return " ".join(words) or frame.question.text
+
+
+_COMPARING = {"agree", "disagree", "report", "source", "article", "outlet", "two", "both", "consistent",
+              "inconsistent", "same", "differ", "different", "change", "portrayal", "coverage"}  # fmt: skip
+
+
+def _asks_identity(q: Question) -> bool:
+    return bool(re.match(r"^(?:who(?:m|se)?\s+(?:is|was|are|were)\b|(?:what|which)\s+(?:is|was)\s+the\s+name\b)",
+                         q.core, re.I))  # fmt: skip
 
 
 def _unknown_name(name: str, vocab) -> bool:
@@ -330,12 +390,6 @@ def order_readably(chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
     for s in chosen:
         first_seen.setdefault(s.source_id, len(first_seen))
     return sorted(chosen, key=lambda s: (first_seen[s.source_id], s.start))
-
-
-def answer_from(question: str, chosen: list[EvidenceSentence]) -> Answer:
-    numbers = SourceNumbers()
-    sentences = [AnswerSentence(text=s.text, citations=[numbers.cite(ev) for ev in [s, *s.also]]) for s in chosen]
-    return Answer(question=question, sentences=sentences, sources=numbers.sources)
 
 
 def refusal(question: str, passages: list[Passage], reason: str = "") -> Answer:

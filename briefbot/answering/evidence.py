@@ -58,12 +58,40 @@ def sentences_of(passages: list[Passage], min_chars: int = 25) -> list[EvidenceS
             text = _SPACE.sub(" ", p.text[start - p.start : end - p.start]).strip()
             own = frozenset(terms(text))
             key = (p.meta.source_id, start)
-            if key not in seen and len(text) >= min_chars:
+            if key not in seen and len(text) >= min_chars and not junk(text):
                 seen.add(key)
                 vector = stored[i] if stored is not None and i < len(stored) else None
                 out.append(EvidenceSentence(text, p, start, end, own, previous, vector))
             previous = own
     return out
+
+
+_QUOTES = "\"“”‘’'"
+_MONEY = re.compile(r"[$€£¥₹%]|\b(?:USD|BTC|ETH)\b")
+_SEPARATORS = re.compile(r"\s[|»›•/]\s")  # "Home | News | World", "Sport › Football"
+
+
+def junk(text: str) -> bool:
+    """Not evidence, judged by its shape rather than by a list of phrases: a question line (it asks,
+    it does not report); a price or ticker widget (mostly figures, with currency or percent signs); a
+    reader appeal (addressed to "you", outside any quotation); navigation, breadcrumbs and share bars
+    (separators, bullets, links, or a few capitalised words with no sentence in them)."""
+    words = text.split()
+    if not words:
+        return True
+    if text.rstrip(' )"”’').endswith("?"):
+        return True
+    figures = sum(1 for w in words if any(c.isdigit() for c in w))
+    if len(words) >= 3 and figures / len(words) >= 0.5 and _MONEY.search(text):
+        return True
+    if words[0].lower().strip(_QUOTES) in ("you", "your", "you're", "you'll") and not any(q in text for q in _QUOTES):
+        return True
+    if len(_SEPARATORS.findall(text)) >= 2 or text.rstrip().endswith("*"):
+        return True  # a breadcrumb or menu; a form's "required fields are marked *"
+    capitalised = [w for w in words if w[:1].isupper()]
+    if len(words) <= 8 and len(capitalised) > len(set(capitalised)) and not text.rstrip().endswith("."):
+        return True  # "Share on Facebook Share on X": a bar of repeated buttons
+    return len(words) <= 6 and len(capitalised) == len(words) and not text.rstrip().endswith(".")
 
 
 @lru_cache(maxsize=200_000)

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from briefbot.answering.dates import DateMention, find_dates
+from briefbot.answering.dates import DateMention, find_dates, parse_iso
 from briefbot.answering.evidence import EvidenceSentence
 from briefbot.answering.question import Question
 from retrieval.text.terms import QUESTION_WORDS, STOPWORDS, terms
@@ -48,7 +48,7 @@ _ROLE_WORDS = {
 }  # fmt: skip
 # Where a long sentence may be cut into clauses: semicolons, dashes, ", while", ", which", "; and"...
 _CLAUSE_BREAK = re.compile(r";\s+|\s+[—–]\s+|,\s+(?=(?:while|whereas|which|but|although|though|as well as)\b)")
-_TITLES = {"ceo", "chair", "chairman", "chairwoman", "president", "minister", "secretary", "senator", "founder",
+_TITLES = {"ceo", "cto", "cfo", "coo", "chair", "chairman", "chairwoman", "president", "minister", "secretary", "senator", "founder",
            "cofounder", "co-founder", "coach", "director", "spokesperson", "spokesman", "governor", "judge"}  # fmt: skip
 # Words of a body, not a person: "who" questions prefer people.
 _BODY_WORDS = {"ministry", "affairs", "department", "government", "office", "council", "committee", "agency",
@@ -281,3 +281,217 @@ def lower_first(text: str) -> str:
     if len(first) > 1 and first[1:].islower() and first.lower() in STOPWORDS:
         return text[0].lower() + text[1:]
     return text
+
+
+def event_day(s: EvidenceSentence) -> tuple[int, ...]:
+    """When what a sentence reports happens: the most precise date in it (resolved against its
+    article's date; (year, month) when it gives no day), else the article's date. () when unknown."""
+    mentions = [m for m in find_dates(s.text, s.passage.meta.published) if m.year]
+    if mentions:
+        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
+        return tuple(part for part in (m.year, m.month, m.day) if part)
+    day = parse_iso(s.passage.meta.published)
+    return (day.year, day.month, day.day) if day else ()
+
+
+# The entity labels (spaCy's NER) that can answer each asked type.
+_LABELS = {
+    "person": {"PERSON"},
+    "organisation": {"ORG"},
+    "place": {"GPE", "LOC", "FAC"},
+    "other": {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP", "LAW"},
+}
+_FINALISTS = 4  # sentences parsed for names (a few ms each; the rest are searched for the names found)
+
+
+def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSentence], floor: float,
+               exclude: list[str], qterms: frozenset[str]) -> Lead | None:  # fmt: skip
+    """Say the name, then show it: "Murat Nurtleu. <the cited clause that names him>". The name is
+    an entity of the type asked (a person for "who", an organisation for "which company"), found by
+    the parser's named-entity reader in the best few sentences, not given by the question, and
+    weighed by how much of the strong evidence (and how many sources) names it."""
+    from briefbot.answering.nlp import english
+
+    labels = _LABELS.get(answer_type, _LABELS["other"])
+    identity = question.kind == "which" or re.match(
+        r"^(?:who(?:m|se)?\s+(?:is|was|are|were)|(?:what|which)\s+(?:is|was)\s+the\s+names?)\b", question.core, re.I
+    )
+    # "who is the individual ...?" asks for the identity the evidence agrees on; "who signed ...?"
+    # for whoever the best sentences say did it
+    finalists = [s for s in ranked[: _FINALISTS if identity else 1] if s.score >= floor * 0.8] or ranked[:1]
+    asked = question.text.lower()
+    excluded = [e.lower() for e in exclude if e]
+    candidates: dict[str, str] = {}
+    depth_for_names = ranked[:40]
+    for parse in english().parse_many([s.text for s in finalists]):
+        for e in parse.entities:
+            # from its first proper noun: "Loading Google", "Using Caroline Ellison" are a word too long
+            first = next((i for i in range(e.start, e.end) if parse.tokens[i].pos == "PROPN"), e.start)
+            text = parse.span_text(first, e.end) if first > e.start else e.text
+            name = _without_title(re.sub(r"^(?:the|a|an)\s+|['’]s?$", "", text.strip(), flags=re.I).strip(" .,"))
+            while name and name.split()[0].lower() in _NOT_NAMES | STOPWORDS and len(name.split()) > 1:
+                name = name.split(" ", 1)[1]  # "Whereas Google" -> "Google"
+            key = name.lower()
+            if e.label not in labels and labels == {"PERSON"} and e.end - e.start <= 3:
+                # a person met by surname alone is often read as an organisation ("Bankman-Fried's"):
+                # a person when the evidence gives the full name ("Sam Bankman-Fried")
+                full = _full_form(name, depth_for_names)
+                if full != name and _person_like(full):
+                    name, key = full, full.lower()
+                else:
+                    continue
+            elif e.label not in labels:
+                continue
+            if len(name) < 2 or _is_role(name) or key in asked:
+                continue
+            if any(key == x or key in x for x in excluded) or all(w in STOPWORDS for w in key.split()):
+                continue
+            if e.label == "PERSON" and re.search(rf"(?<![\w-]){re.escape(key.split()[-1])}(?![\w-])", asked):
+                continue  # the question names this person ("Dar's counterpart"): not the answer
+            candidates.setdefault(key, name)
+    if not candidates:
+        return None
+    depth = ranked[:40] if identity else finalists
+    weight: dict[str, float] = {}
+    for key, name in candidates.items():
+        # a person is met by surname too ("Bankman-Fried" for "Sam Bankman-Fried")
+        short = name.split()[-1] if labels == {"PERSON"} and len(name.split()) > 1 else name
+        mention = re.compile(rf"(?<![\w-]){re.escape(short)}(?![\w-])")
+        holders = [s for s in depth if mention.search(s.text) and s.score >= floor * 0.6]
+        sources = {s.source_id for s in holders}
+        weight[key] = sum(s.score for s in holders) * (1.0 + 0.5 * max(0, len(sources) - 1))
+    for key in list(weight):  # "Bankman-Fried" counts for "Sam Bankman-Fried", not "Trump Tower" for "Trump"
+        longer = [k for k in weight if k != key and k.endswith(" " + key)]
+        if longer:
+            best_longer = max(longer, key=lambda k: weight[k])
+            weight[best_longer] = max(weight[best_longer], weight.pop(key))
+    key = max(weight, key=lambda k: weight[k])
+    if weight[key] <= 0:
+        return None
+    name = _full_form(candidates[key], ranked[:40])
+    holder = next((s for s in ranked if name.lower() in s.text.lower()), None) or next(
+        (s for s in ranked if key in s.text.lower()), None
+    )
+    if holder is None:
+        return None
+    span = clause(holder, name, qterms)
+    return Lead(f"{name}. {span.text}", span, name)
+
+
+_LINKS = {"for", "of", "the", "and", "&"}
+
+
+def _without_title(name: str) -> str:
+    """ "Prime Minister Shehbaz Sharif" -> "Shehbaz Sharif"; "Kazakh Minister for Foreign Affairs"
+    -> "" (a post, no name): titles, the nationality before them and their "for/of" phrases go."""
+    words = name.split()
+    i = 0
+    while i < len(words):
+        low = words[i].lower()
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if low in _ROLE_WORDS or low in _LINKS or low in _TITLES or nxt in _ROLE_WORDS or nxt in _TITLES:
+            i += 1
+            continue
+        break
+    rest = words[i:]
+    if not rest or all(w.lower() in _ROLE_WORDS or w.lower() in _LINKS for w in rest):
+        return ""
+    return " ".join(rest)
+
+
+def _person_like(name: str) -> bool:
+    """Two or three capitalised words, none a title or a body ("Sam Bankman-Fried", not "FTX Trading")."""
+    words = name.split()
+    return (
+        2 <= len(words) <= 3
+        and all(w[:1].isupper() for w in words)
+        and not any(w.lower() in _BODY_WORDS or w.lower() in _ROLE_WORDS for w in words)
+    )
+
+
+def _full_form(name: str, sentences: list[EvidenceSentence]) -> str:
+    """ "Nurtleu" -> "Murat Nurtleu" when a sentence gives the longer form (capitalised words
+    right before it, not a title)."""
+    pattern = re.compile(rf"((?:[A-Z][\w'’.-]+\s+){{1,2}}){re.escape(name)}\b")
+    for s in sentences:
+        for m in pattern.finditer(s.text):
+            words = [w for w in m.group(1).split() if w.lower() not in _ROLE_WORDS and w.lower() not in _NOT_NAMES]
+            if words and len(words) == len(m.group(1).split()):
+                return " ".join(words + [name])
+    return name
+
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_WORD_OF = {n: w for w, n in _NUMBER_WORDS.items()}
+
+
+def counted_lead(noun: str, ranked: list[EvidenceSentence], floor: float, qterms: frozenset[str]) -> Lead | None:
+    """ "How many days was the visit?" -> "Two days: <the clause>"; "How many joint working groups
+    met?" -> "Two: information technology and agriculture. <the clause>": a number the best
+    sentences give for the noun asked about, else the items they list for it, counted. Read from
+    the parse: a number modifying the noun ("two-day visit", "three agreements"), or the
+    coordinated objects of the noun's preposition ("groups on IT and agriculture")."""
+    from briefbot.answering.nlp import english
+
+    if not noun:
+        return None
+    finalists = [s for s in ranked[:6] if s.score >= floor * 0.8]
+    for s, parse in zip(finalists, english().parse_many([s.text for s in finalists])):
+        toks = parse.tokens
+        for t in toks:
+            if t.lemma.lower() != noun and t.text.lower().lstrip("-") != noun:
+                continue
+            number = next((u for u in toks if u.head == t.i and u.dep == "nummod"), None)
+            if number is None and t.dep == "compound" and t.pos == "NUM":  # "two -day visit"
+                number = next((u for u in toks if u.head == t.head and u.dep == "nummod"), None)
+            if number is None and t.i > 0 and toks[t.i - 1].pos == "NUM":
+                number = toks[t.i - 1]
+            if number is not None:
+                unit = noun if number.text.lower() in ("one", "1") else _plural(noun)
+                said = f"{number.text} {unit}"
+                span = clause(s, number.text, qterms)
+                return Lead(f"{said[0].upper()}{said[1:]}: {lower_first(span.text)}", span, said)
+            items = _listed(parse, t.i)
+            if len(items) >= 2:
+                count = _WORD_OF.get(len(items), str(len(items)))
+                listed = ", ".join(items[:-1]) + " and " + items[-1]
+                span = clause(s, items[0], qterms)
+                return Lead(f"{count.capitalize()}: {listed}. {span.text}", span, count)
+    return None
+
+
+def _listed(parse, i: int) -> list[str]:
+    """The coordinated items a noun is "on/of/for/in": "groups on [IT] and [agriculture]"."""
+    toks = parse.tokens
+    for prep in (u for u in toks if u.head == i and u.dep == "prep"):
+        first = next((u for u in toks if u.head == prep.i and u.dep == "pobj"), None)
+        if first is None:
+            continue
+        heads = [first]
+        frontier = [first.i]
+        while frontier:
+            node = frontier.pop()
+            for u in toks:
+                if u.head == node and u.dep == "conj":
+                    heads.append(u)
+                    frontier.append(u.i)
+        if len(heads) >= 2:
+            return [_phrase(parse, h.i) for h in sorted(heads, key=lambda h: h.i)]
+    return []
+
+
+def _phrase(parse, i: int) -> str:
+    """A noun with its compounds and modifiers ("information technology"), without conjuncts or
+    bracketed asides."""
+    toks = parse.tokens
+    lo = i
+    while lo > 0 and toks[lo - 1].head == i and toks[lo - 1].dep in ("compound", "amod", "nmod"):
+        lo -= 1
+    return parse.span_text(lo, i + 1)
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"

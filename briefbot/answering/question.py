@@ -81,6 +81,7 @@ _IRREGULAR = {
     "think": "thought", "find": "found", "leave": "left", "send": "sent", "spend": "spent", "build": "built",
     "know": "knew", "begin": "began", "run": "ran", "write": "wrote", "speak": "spoke", "keep": "kept",
     "put": "put", "set": "set", "cut": "cut", "become": "became", "seek": "sought", "fall": "fell",
+    "arrive": "arrived", "sign": "signed", "attend": "attended", "agree": "agreed",
 }  # fmt: skip
 _PARTICIPLE = re.compile(r"^\w{3,}(?:ed|en)$|^(?:held|met|made|led|told|said|signed|given|taken|built|sent|"
                          r"paid|sold|bought|won|lost|done|seen|known|begun|written|spoken|kept|set|put|cut)$")  # fmt: skip
@@ -249,7 +250,113 @@ def subject_of(question: Question) -> str:
 
 def indirect(question: Question) -> str:
     """The question as an indirect one for "The sources don't say ...": "what the Prime Minister
-    proposed", "when the action plan was signed", "whether Dar met Nurtleu". "" when it cannot tell."""
+    proposed", "where the signing took place", "how many days the visit was", "whether Dar met
+    Nurtleu". Word order and the verb's tense come from the parse (the auxiliary, its verb, the
+    subject between them) and the verb's lemma; "" when it cannot tell."""
+    from briefbot.answering.nlp import english
+
+    try:
+        parse = english().parse(question.core.rstrip("?.! "))
+    except Exception:  # noqa: BLE001 - the pipeline cannot load: the word-order reading below
+        return _indirect_by_words(question)
+    said = _indirect_parsed(parse)
+    return said if said is not None else _indirect_by_words(question)
+
+
+def _indirect_parsed(parse) -> str | None:
+    toks = [t for t in parse.tokens if not (t.pos == "PUNCT" and t.i == len(parse.tokens) - 1)]
+    if len(toks) < 2:
+        return None
+    first = toks[0].text.lower()
+    if first in _AUX:
+        opener, rest_at = "whether", 0
+    elif first in _WH:
+        rest_at = 1
+        if first in ("how", "what", "which", "whose") and toks[1].text.lower() not in _AUX:
+            # the wh-phrase runs to its noun or adjective: "how many days", "which areas", "how long"
+            while rest_at < len(toks) and toks[rest_at].text.lower() not in _AUX and toks[rest_at].pos not in ("VERB",):
+                rest_at += 1
+                if (
+                    toks[rest_at - 1].pos in ("NOUN", "PROPN", "ADJ")
+                    and rest_at < len(toks)
+                    and toks[rest_at].pos in ("AUX", "VERB")
+                ):
+                    break
+        opener = _texts(toks[:rest_at])[0]
+        opener = opener[:1].lower() + opener[1:]
+    else:
+        return None
+    rest = toks[rest_at:]
+    if not rest:
+        return None
+    if rest[0].text.lower() not in _AUX:
+        return f"{opener} {' '.join(_texts(rest))}"  # "who signed the plan": already in order
+    aux = rest[0]
+    low_aux = aux.text.lower()
+    tail = rest[1:]
+    if not tail:
+        return f"{opener} {low_aux}"
+    verb = next((t for t in tail if t.i == aux.head and (t.pos in ("VERB", "AUX") or aux.dep in ("aux", "auxpass"))),
+                None)  # fmt: skip
+    if verb is None and low_aux in _BE:  # "was the plan signed (in Astana)": the participle
+        verb = next((t for t in tail if t.tag == "VBN" and t.pos == "VERB" and (t.head == aux.i or t.dep == "ROOT")),
+                    None)  # fmt: skip
+    if verb is None and low_aux in _BE:  # a copula: "how many days was the visit", "is the plan final"
+        head = next((t for t in tail if t.dep in ("nsubj", "nsubjpass", "expl")), None)
+        if head is not None:
+            lo, hi = parse.subtree(head.i)
+            # a predicate the parser hung on the subject ("the reports consistent about", "the link operating")
+            hi = next((t.i for t in tail if head.i < t.i < hi and t.dep in ("amod", "acl")
+                       and (t.pos == "ADJ" or t.tag in ("VBG", "VBN"))), hi)  # fmt: skip
+        elif first in _AUX:  # "are the two reports consistent ...": the subject runs to the adjective
+            at = next((t.i for t in tail[1:] if t.pos == "ADJ"), None)
+            if at is None:
+                return None
+            lo, hi = tail[0].i, at
+        else:
+            return f"{opener} {' '.join(_texts(tail))} {low_aux}"
+        subject = [t for t in tail if lo <= t.i < hi]
+        others = [t for t in tail if not lo <= t.i < hi]
+        return f"{opener} {' '.join(_texts(subject))} {low_aux} {' '.join(_texts(others))}".rstrip()
+    if verb is None:
+        return None
+    helpers = [t for t in tail if t.i < verb.i and t.head == verb.i and t.dep in ("aux", "auxpass", "neg")]
+    subject = [t for t in tail if t.i < verb.i and t not in helpers]
+    after = [t for t in tail if t.i > verb.i]
+    if not subject and first not in _AUX:
+        return f"{opener} {' '.join(_texts(rest))}"  # "how many agreements will be signed": in order
+    if low_aux in ("do", "does", "did"):
+        lemma = verb.lemma.lower()
+        form = _past(lemma) if low_aux == "did" else (_third_person(lemma) if low_aux == "does" and
+                                                     _singular(subject) else lemma)  # fmt: skip
+        parts = [*_texts(subject), form, *_texts(after)]
+    else:  # "was the plan signed" -> "the plan was signed"; "where will it be held" -> "where it will be held"
+        parts = [*_texts(subject), low_aux, *_texts(helpers), verb.text, *_texts(after)]
+    if not subject:
+        return None
+    return f"{opener} {' '.join(parts)}"
+
+
+def _texts(tokens) -> list[str]:
+    """The tokens as written (their own spacing), as one piece: ["the President's arrival"]."""
+    tokens = list(tokens)
+    if not tokens:
+        return []
+    text = "".join(t.text + t.whitespace for t in tokens[:-1]) + tokens[-1].text
+    return [text.strip()]
+
+
+def _singular(subject) -> bool:
+    heads = [t for t in subject if t.dep in ("nsubj", "nsubjpass")]
+    head = heads[0] if heads else (subject[-1] if subject else None)
+    if head is None:
+        return True
+    if any(t.dep == "conj" for t in subject):
+        return False
+    return head.tag not in ("NNS", "NNPS") and head.text.lower() not in ("they", "we", "you", "i")
+
+
+def _indirect_by_words(question: Question) -> str:
     words = question.core.rstrip("?.! ").split()
     if len(words) < 2:
         return ""

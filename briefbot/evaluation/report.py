@@ -41,6 +41,10 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _recalls(recall: dict | None) -> str:
+    return " ".join(f"{k} {v:.3f}" for k, v in (recall or {}).items()) or "-"
+
+
 def summary_rows(s: dict) -> list[tuple[str, object, str]]:
     """(metric, value, over what) for the table; the retrieval unit picks passage or document ranks."""
     unit = s["retrieval_unit"]
@@ -61,6 +65,18 @@ def summary_rows(s: dict) -> list[tuple[str, object, str]]:
             f"{s.get('lead_questions', 0)} with a gold answer",
         ),
         *[(f"  lead correct: {kind}", value, "") for kind, value in (s.get("lead_correct_by_kind") or {}).items()],
+        (
+            "yes/no balanced accuracy",
+            s.get("yes_no_balanced_accuracy"),
+            f"{s.get('yes_no_questions', 0)} yes/no golds; always-Yes {_fmt(s.get('yes_no_always_yes'))}"
+            f"; recall {_recalls(s.get('yes_no_recall'))}; not settled/refused {s.get('yes_no_unsettled', 0)}",
+        ),
+        ("name answers: gold in first 12 words", s.get("name_early"), f"{s.get('name_questions', 0)} name golds"),
+        (
+            "verdicts: cited evidence carries every claim",
+            s.get("verdict_claims_supported"),
+            f"{s.get('verdicts', 0)} verdicts",
+        ),
         (
             "must-mention groups in 1st sentence",
             s.get("lead_mention_groups"),

@@ -45,6 +45,9 @@ class QuestionResult:
     lead_correct: bool | None = None  # None when the question has no gold answer
     words: int = 0  # words in the answer's sentences
     lead_mentions: list[bool] = field(default_factory=list)  # must-mention groups the first sentence covers
+    verdict: str = ""  # yes/no golds: "yes", "no" or "unsettled" as the answer opens ("" refused)
+    name_early: bool | None = None  # name golds: the name within the answer's first 12 words
+    claims_supported: bool | None = None  # verdicts: every claim has a cited sentence that carries it
 
 
 @dataclass
@@ -127,6 +130,60 @@ def lead_correct(gold: str, lead: str) -> bool | None:
 
 
 _NO_GOLD = {"insufficient information"}
+NAME_WINDOW = 12  # words
+CLAIM_TERMS_CARRIED = 0.5  # share of a claim's key terms a cited sentence must hold
+
+
+def is_yes_no(gold: str) -> bool:
+    return gold.strip().rstrip(".").lower() in ("yes", "no")
+
+
+def is_name(gold: str) -> bool:
+    """A gold answer that is a name ("Sam Bankman-Fried", "OpenAI", "The Federal Reserve"): a proper
+    noun by the parser's reading, not "Consistent", "Both" or "Sportsbooks"."""
+    from briefbot.answering.nlp import english
+
+    gold = gold.strip().rstrip(".")
+    if not gold or is_yes_no(gold) or gold.lower() in _NO_GOLD or not gold[0].isupper():
+        return False
+    parse = english().parse(gold)
+    return bool(parse.entities) or any(t.pos == "PROPN" for t in parse.tokens)
+
+
+def said_verdict(lead: str) -> str:
+    m = _YES_NO.match(" ".join(lead.lower().split()))
+    return m.group(1) if m else "unsettled"
+
+
+def name_early(gold: str, answer: Answer) -> bool:
+    words = " ".join(s.text for s in answer.sentences).split()[:NAME_WINDOW]
+    return not answer.refused and gold.strip().rstrip(".").lower() in " ".join(words).lower()
+
+
+def claims_carried(question: str, answer: Answer) -> bool:
+    """Whether the verdict's cited evidence supports every claim the question makes: for each claim
+    (framed as the answer machinery frames it), some cited quote holds at least half of the claim's
+    key terms and, when the claim names an outlet, comes from that outlet."""
+    from briefbot.answering.frame import claim_words, frame_question
+    from briefbot.answering.question import outlet_known
+
+    if answer.refused or not answer.sentences:
+        return False
+    outlet_of = {s.number: s.outlet for s in answer.sources}
+    quotes = [(set(terms(c.quote)), outlet_of.get(c.number, "")) for s in answer.sentences for c in s.citations]
+    for claim in frame_question(question).claims:
+        wanted = {t for t in terms(claim_words(claim)) if len(t) > 2}
+        if not wanted:
+            continue
+        if not any(
+            len(wanted & held) / len(wanted) >= CLAIM_TERMS_CARRIED
+            and (not claim.outlet or outlet_known(claim.outlet, [outlet]))
+            for held, outlet in quotes
+        ):
+            return False
+    return True
+
+
 _YES_NO = re.compile(r"\W*(yes|no)\b")
 
 
@@ -172,6 +229,11 @@ def score(q: EvalQuestion, answer: Answer, retrieved, chunks, latency: float) ->
         lead_correct=lead_correct(q.gold_answer, lead) if q.answerable else None,
         words=len(answered_text.split()),
         lead_mentions=mention_hits(q.must_mention_any, lead),
+        verdict=("" if answer.refused else said_verdict(lead)) if q.answerable and is_yes_no(q.gold_answer) else "",
+        name_early=name_early(q.gold_answer, answer) if q.answerable and is_name(q.gold_answer) else None,
+        claims_supported=claims_carried(q.question, answer)
+        if q.answerable and is_yes_no(q.gold_answer) and not answer.refused
+        else None,
     )
 
 
@@ -194,6 +256,13 @@ def summarize(results: list[QuestionResult], retrieval_unit: str = "passage") ->
             kind: _mean([float(bool(r.lead_correct)) for r in with_gold if r.kind == kind])
             for kind in sorted({r.kind for r in with_gold})
         },
+        **yes_no_rates(answerable),
+        "name_early": _mean([float(bool(r.name_early)) for r in answerable if r.name_early is not None]),
+        "name_questions": sum(1 for r in answerable if r.name_early is not None),
+        "verdict_claims_supported": _mean(
+            [float(bool(r.claims_supported)) for r in answerable if r.claims_supported is not None]
+        ),
+        "verdicts": sum(1 for r in answerable if r.claims_supported is not None),
         "lead_mention_groups": _mean([float(h) for r in with_groups for h in r.lead_mentions]),
         "answer_sentences_mean": _mean([float(r.sentences) for r in answered]),
         "answer_words_mean": _mean([float(r.words) for r in answered]),
@@ -227,6 +296,25 @@ def summarize(results: list[QuestionResult], retrieval_unit: str = "passage") ->
             "mean": _round(statistics.fmean(latencies)) if latencies else None,
             "max": _round(max(latencies)) if latencies else None,
         },
+    }
+
+
+def yes_no_rates(results: list[QuestionResult]) -> dict:
+    """Balanced accuracy of the verdicts on yes/no golds (the mean of the Yes and No recalls; a
+    refusal or "not settled" counts wrong), with the always-"Yes" baseline's beside it."""
+    golds = {"yes": [r for r in results if is_yes_no(r.gold_answer) and r.gold_answer.lower().startswith("y")],
+             "no": [r for r in results if is_yes_no(r.gold_answer) and r.gold_answer.lower().startswith("n")]}  # fmt: skip
+    present = [k for k in golds if golds[k]]
+    if not present:
+        return {"yes_no_balanced_accuracy": None, "yes_no_always_yes": None, "yes_no_questions": 0}
+    recall = {k: statistics.fmean([float(r.verdict == k) for r in golds[k]]) for k in present}
+    baseline = statistics.fmean([1.0 if k == "yes" else 0.0 for k in present])
+    return {
+        "yes_no_balanced_accuracy": round(statistics.fmean(recall.values()), 4),
+        "yes_no_always_yes": round(baseline, 4),
+        "yes_no_recall": {k: round(v, 4) for k, v in recall.items()},
+        "yes_no_unsettled": sum(1 for k in present for r in golds[k] if r.verdict in ("unsettled", "")),
+        "yes_no_questions": sum(len(golds[k]) for k in present),
     }
 
 

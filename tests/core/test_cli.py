@@ -85,3 +85,19 @@ def test_ask_through_a_configured_model_says_who_wrote_it(run):
     assert GOOD in result.stdout and "[1]" in result.stdout
     assert "written by fake-gpt, citations checked" in result.stdout
     assert API_KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.slow  # subprocesses load the model and ingest the seeds
+def test_ask_concludes_through_the_command_line(run):
+    """Issue 20, end to end as a user types it: the count said first, a verdict decided by the
+    evidence it quotes, and a refusal in grammatical English."""
+    counted = run(["ask", "How many joint working groups met?"])
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout.lstrip().startswith("Two: information technology and agriculture."), counted.stdout
+    verdict = run(["ask", "Were any MoUs signed?", "--json"])
+    assert verdict.returncode == 0, verdict.stderr
+    answer = json.loads(verdict.stdout)
+    assert answer["sentences"][0]["text"].startswith("No"), answer["text"]
+    assert "expected to be signed" in answer["sentences"][0]["citations"][0]["quote"]
+    refused = run(["ask", "Where did the signing take place?"])
+    assert "take placed" not in refused.stdout and "where the signing take" not in refused.stdout

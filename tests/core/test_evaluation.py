@@ -220,6 +220,9 @@ def test_eval_command_writes_table_and_json(tmp_path, tiny_multihop, monkeypatch
     assert main(["eval", "--corpus", str(corpus), "--queries", str(queries), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "retrieval hit@4 (document)" in printed and "refusal recall" in printed
+    # beside lead correct: the verdicts against always-Yes, names said early, claims carried
+    assert "yes/no balanced accuracy" in printed and "always-Yes" in printed
+    assert "name answers: gold in first 12 words" in printed and "cited evidence carries every claim" in printed
     data = json.loads(out.read_text())
     assert data["meta"]["format"] == "multihop-rag" and len(data["questions"]) == 5
     assert data["summary"]["retrieval_document"]["hits@4"] == 1.0
@@ -241,3 +244,56 @@ def _jsonl(tmp_path, records) -> str:
     path = tmp_path / "q.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
+
+
+def _result(gold: str, verdict: str = "", name_early=None):
+    from briefbot.evaluation.scoring import QuestionResult
+
+    return QuestionResult(
+        id="q", question="?", kind="comparison_query", answerable=True, refused=False, answer="",
+        expect_sources=[], passage_rank=None, document_ranks=[], top_documents=[], cited_sources=[],
+        cited_expected=None, mentions=[], citations=0, citations_valid=0, sentences=0, sentences_supported=0,
+        problems=[], latency_ms=1.0, timings_ms={}, gold_answer=gold, verdict=verdict, name_early=name_early,
+    )  # fmt: skip
+
+
+def test_balanced_accuracy_weighs_no_as_much_as_yes_and_shows_always_yes():
+    from briefbot.evaluation.scoring import yes_no_rates
+
+    results = [_result("Yes", "yes")] * 3 + [_result("No", "yes"), _result("No", "no"), _result("no", "unsettled")]
+    rates = yes_no_rates(results)
+    assert rates["yes_no_always_yes"] == 0.5
+    assert rates["yes_no_balanced_accuracy"] == round((1.0 + 1 / 3) / 2, 4)  # not 4/6 plain accuracy
+    assert rates["yes_no_unsettled"] == 1
+
+
+def test_a_name_counts_only_within_the_first_twelve_words():
+    from briefbot.answer import Answer, AnswerSentence
+    from briefbot.evaluation.scoring import is_name, name_early
+
+    early = Answer(question="?", sentences=[AnswerSentence(text="Murat Nurtleu. He signed the plan.")])
+    late = Answer(question="?", sentences=[AnswerSentence(text=" ".join(["word"] * 12) + " Murat Nurtleu.")])
+    assert name_early("Murat Nurtleu", early) and not name_early("Murat Nurtleu", late)
+    assert is_name("Sam Bankman-Fried") and not is_name("Consistent") and not is_name("Yes")
+
+
+def test_claims_are_carried_only_by_a_cited_quote_from_the_outlet_named():
+    from briefbot.answer import Answer, AnswerSentence, Citation, SourceRef
+    from briefbot.evaluation.scoring import claims_carried
+
+    question = "Does Fortune report that the central bank raised interest rates, while Reuters says inflation fell?"
+
+    def answer(outlet_of_rates: str) -> Answer:
+        quotes = [("The central bank raised interest rates again.", 1), ("Inflation fell to three percent.", 2)]
+        sentences = [
+            AnswerSentence(
+                text=q, citations=[Citation(number=n, chunk_id="c", source_id=f"s{n}", start=0, end=1, quote=q)]
+            )  # fmt: skip
+            for q, n in quotes
+        ]
+        sources = [SourceRef(number=1, source_id="s1", title="", outlet=outlet_of_rates),
+                   SourceRef(number=2, source_id="s2", title="", outlet="Reuters")]  # fmt: skip
+        return Answer(question=question, sentences=sentences, sources=sources)
+
+    assert claims_carried(question, answer("Fortune"))
+    assert not claims_carried(question, answer("The Verge"))  # the right words, the wrong source
