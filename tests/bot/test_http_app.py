@@ -447,6 +447,9 @@ def test_questions_beyond_the_queue_limit_are_told_busy_and_the_rest_answered(tm
     finally:
         release.set()
         stop_bot(running)
-    assert sorted(c.params["channel"] for c in busy) == ["C0Q2", "C0Q3"]
+    # Bolt runs each mention's listener on a thread of its own, so which two reach the queue first
+    # is not fixed: two are told busy, the other two answered, none lost and none both
+    told = sorted(c.params["channel"] for c in busy)
     answered = sorted(c.params["channel"] for c in fake_slack.calls("chat.update"))
-    assert answered == ["C0Q0", "C0Q1"]
+    assert len(told) == 2 and len(answered) == 2
+    assert sorted(told + answered) == ["C0Q0", "C0Q1", "C0Q2", "C0Q3"]
