@@ -34,7 +34,7 @@ from briefbot.answering.lead import (
     yes_no_lead,
 )
 from briefbot.answering.question import Question, indirect, outlet_known, read_question, subject_of
-from briefbot.answering.summary import summarize
+from briefbot.answering.summary import summarize, topic_not_found
 from briefbot.answering.verdict import decide
 from briefbot.llm.grounding import GroundingGuard
 from retrieval.text.terms import query_terms, terms
@@ -95,6 +95,8 @@ class OfflineComposer:
                     s.score += self.t.forward_bonus
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
         if frame.answer_type == OPEN:  # key points, each once, merged across sources
+            if topic_not_found(frame, passages, self.scorer):  # what it is about is not in what was found
+                return refusal(question, passages)
             summary = summarize(frame, ranked, passages, self.scorer)
             if summary is not None:
                 return self.checked(summary, passages)

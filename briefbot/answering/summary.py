@@ -16,6 +16,8 @@ from briefbot.answering.dates import find_dates, parse_iso
 from briefbot.answering.evidence import EvidenceSentence, SentenceScorer, match
 from briefbot.answering.facets import DISCUSSION, DONE, FACET_WORDS, FUTURE, offers
 from briefbot.answering.frame import Frame
+from briefbot.answering.lead import names_in
+from briefbot.answering.question import outlet_known
 from briefbot.answering.statements import (
     PRONOUN_START,
     RHETORIC,
@@ -407,3 +409,54 @@ def _one_per_source(g: Group) -> list[Statement]:
     for m in [g.best, *g.members]:
         seen.setdefault(m.source_id, m)
     return list(seen.values())
+
+
+def topic_not_found(frame: Frame, passages: list[Passage], scorer: SentenceScorer, max_terms: int = 14) -> list[str]:
+    """What the question is about that no retrieved passage mentions: a name of the question none of
+    whose words the corpus knows ("G20"), a name whose most distinctive word (by IDF) no passage
+    holds, or a noun that qualifies another in the question ("yield curve" in "yield curve control")
+    that no passage holds. The question's subject is then not what was found: the sources don't
+    answer it, however close the rest of their words ("Bank of Japan", "policy meeting"). A
+    hyphenated word counts as found when its parts are ("jet-engine"); an outlet's name is not what
+    a question is about. A long question (over `max_terms` terms: many clues, each passage holding
+    some) is not judged by one absent word: [] then."""
+    if len(query_terms(frame.question.core)) > max_terms:
+        return []
+    held: set[str] = set()
+    for p in passages:
+        held.update(terms(p.text))
+        held.update(terms(p.meta.title or ""))
+    held.update(part for t in [t for t in held if "-" in t] for part in terms(t.replace("-", " ")))
+    vocab = scorer.vocabulary()
+
+    def found(term: str) -> bool:
+        if term in held:
+            return True
+        parts = [t for t in terms(term.replace("-", " ")) if t != term]
+        return bool(parts) and all(t in held for t in parts)
+
+    missing = []
+    for name in names_in(frame.question.core):
+        if outlet_known(name, vocab.outlets):
+            continue
+        words = [t for t in terms(name) if not t.isdigit() and t not in _GENERIC]
+        if not words:
+            continue
+        if not any(vocab.known(t) for t in words) and any(c.isalpha() for c in name):
+            missing.append(name)
+            continue
+        rarest = max(words, key=lambda t: vocab.idf(t) if vocab.known(t) else 99.0)
+        if not found(rarest):
+            missing.append(name)
+    tokens = frame.parse.tokens
+    for t in tokens:
+        if t.dep == "compound" and t.pos in ("NOUN", "PROPN") and tokens[t.head].pos in ("NOUN", "PROPN"):
+            words = [w for w in terms(t.text) if w not in _GENERIC]
+            if words and not all(found(w) for w in words) and t.text not in missing:
+                missing.append(t.text)
+    return missing
+
+
+# Words of a name that say what kind of thing it is, not which ("Act", "Summit", "Bank").
+_GENERIC = frozenset(terms("act bank summit statement court ministry department committee council agency"
+                           " commission group company party union government"))  # fmt: skip

@@ -151,3 +151,45 @@ def test_nuggets_are_covered_by_every_term_group_and_duplicates_are_shared_conte
     ]) == 1  # fmt: skip
     q = OpenQuestion("x", "What?", "unanswerable")
     assert not q.answerable
+
+
+class _Vocab:
+    outlets: frozenset[str] = frozenset()
+    KNOWN = {"bank", "japan", "yield", "control", "polici", "meet", "latest", "decid", "curv", "summit", "delhi"}
+
+    def known(self, term: str) -> bool:
+        return term in self.KNOWN
+
+    def idf(self, term: str) -> float:
+        return {"curv": 6.6, "japan": 5.4, "yield": 5.3, "bank": 4.3}.get(term, 4.0)
+
+
+class _Scorer:
+    def vocabulary(self):
+        return _Vocab()
+
+
+def _passage(text: str):
+    from retrieval.types import DocumentMeta, Passage
+
+    return Passage(chunk_id="c1", text=text, meta=DocumentMeta(source_id="a.md", title=""), position=0, start=0,
+                   end=len(text))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "missing"),
+    [
+        # a qualifying noun ("curve" in "yield curve control") no retrieved passage holds
+        ("What did the Bank of Japan decide about yield curve control?",
+         "The Bank of Japan kept its policy and bond yields rose after the meeting.", ["curve"]),
+        # a name the corpus does not know at all, however short
+        ("What was agreed at the G20 summit in Delhi?", "The summit in Delhi ended on Sunday.", ["G20"]),
+        # found: a hyphenated word by its parts, the name by its most distinctive word
+        ("What did the Bank of Japan decide about yield curve control?",
+         "The Bank of Japan tweaked yield-curve control at its meeting.", []),
+    ],
+)  # fmt: skip
+def test_an_open_question_whose_subject_no_retrieved_passage_mentions_is_not_summarised(question, passage, missing):
+    from briefbot.answering.summary import topic_not_found
+
+    assert topic_not_found(frame_question(question), [_passage(passage)], _Scorer()) == missing
