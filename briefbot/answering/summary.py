@@ -43,6 +43,10 @@ LEAD_RELEVANCE = 0.45  # the lead's own relevance, against the facets it offers
 DIVERSITY = 0.3  # times a candidate's closest similarity to a chosen point
 GARBLED = 0.15  # per sign of word-by-word machine translation
 TOPIC = 0.3  # for the share of the question's topic terms a statement's sentence holds
+# News is written most important first: a sentence near the top of its article weighs more (the
+# first sentence POSITION, fading to nothing OPENING_CHARS characters in).
+POSITION = 0.2
+OPENING_CHARS = 1500
 QUOTE = re.compile(r"[“\"]")
 # Page furniture and boilerplate that can pass for a sentence (the evidence junk filter's job once
 # it lands; kept tiny and private here).
@@ -60,7 +64,7 @@ _CAPTION = re.compile(r"\((?:L|R|C|left|right|centre|center)\)|^(?:Combination|F
 # A fragment cut from a list or a caption: "Committed to working ...", "Outlines how ...", "Two, ..."
 _FRAGMENT = re.compile(
     r"^(?:[A-Z][a-z]+ed\s+(?:to|by|with|for|on|in|as|at)\b|[A-Z][a-z]+s\s+(?:how|what|whether|the|a|an)\b|"
-    r"(?:One|Two|Three|Four|Five),\s|Loading\b)"
+    r"(?:One|Two|Three|Four|Five),\s|Loading\b|(?:Who|Which|Whose|Whom)\s+(?!.*\?$))"
 )
 
 
@@ -136,6 +140,8 @@ def key_points(
         statements = about if len({id(st.evidence) for st in about}) >= 2 else statements
     part_best = [max(p.values(), default=0.0) or 1.0 for p in parts or []]
     said = "said" in facets[:2]
+    # what a named speaker said is wherever they are quoted, not where the article opens
+    position = 0.0 if said and speaker else POSITION
     for st in statements:
         relevance = st.evidence.score / best  # 1 for the best sentence
         for n, (p, pb) in enumerate(zip(parts or [], part_best)):
@@ -149,7 +155,7 @@ def key_points(
         st.score += 0.05 * specificity(st.text) + PER_WORD * min(st.words, 35)
         if said and QUOTE.search(st.text):
             st.score += 0.04
-        st.score += TOPIC * on_topic
+        st.score += TOPIC * on_topic + position * max(0.0, 1 - st.evidence.start / OPENING_CHARS)
         if RHETORIC.search(st.text) and not said:  # what someone said about it is the answer to "what did X say"
             st.score -= GARBLED
         # another source's clean wording, or another point: "understanding of understanding" weighs more
