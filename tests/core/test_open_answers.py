@@ -193,3 +193,23 @@ def test_an_open_question_whose_subject_no_retrieved_passage_mentions_is_not_sum
     from briefbot.answering.summary import topic_not_found
 
     assert topic_not_found(frame_question(question), [_passage(passage)], _Scorer()) == missing
+
+
+@pytest.mark.parametrize(
+    ("text", "compressed"),
+    [
+        ("The plan covers trade and energy, he said.", "The plan covers trade and energy."),
+        ("“The rules would give consumers a right to opt out,” the CPPA wrote in a press release.",
+         "“The rules would give consumers a right to opt out.”"),
+        ("Sellers inflate their prices, creating an “artificial price floor,” according to the complaint.",
+         "Sellers inflate their prices, creating an “artificial price floor.”"),
+        ("Per Meta’s blog post, the fee (i.e. the ad-free subscription) is €9.99 a month (€12.99 on iOS).",
+         "The fee is €9.99 a month (€12.99 on iOS)."),
+        ("But the deal still needs approval.", "The deal still needs approval."),
+        # a named speaker stays: who said it is part of the news
+        ("The fee is fair, Amazon general counsel David Zapolsky said.",
+         "The fee is fair, Amazon general counsel David Zapolsky said."),
+    ],
+)  # fmt: skip
+def test_compression_drops_pronoun_and_document_attributions_and_figure_free_asides(text, compressed):
+    assert compress(text) == compressed
