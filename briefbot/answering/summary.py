@@ -134,7 +134,7 @@ def key_points(
     for sid in article:
         if sid in order:
             article[sid] += RETRIEVAL_RANK / (1 + order[sid])
-    statements = statements_of(pool)
+    statements = [st for st in statements_of(pool) if not is_junk(st.text)]  # a clause can be a fragment too
     if rare:  # a question about something specific: key points about it, not about its neighbours
         about = [st for st in statements if any(match(t, st.evidence) >= 0.5 for t in rare)]
         statements = about if len({id(st.evidence) for st in about}) >= 2 else statements
