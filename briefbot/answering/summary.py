@@ -197,7 +197,7 @@ def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str, on_topic:
     if asked[:1] == ["open"] and DONE.search(st.text) and not offers(st.text, "open"):
         bonus -= FACET_BONUS / 2
     if speaker and offers(st.text, "said"):  # the speaker's own words: named in it, or in the sentence before
-        if speaks(speaker, st.text):
+        if speaks(speaker, st.text) and not addressed(speaker, st.text):
             bonus += FACET_BONUS
         elif PRONOUN_START.match(st.text) and all(t in st.evidence.context_terms for t in terms(speaker)):
             bonus += FACET_BONUS / 2
@@ -214,6 +214,25 @@ def speaks(speaker: str, text: str) -> bool:
     if bare[:1].isupper() and speaker[:1].isupper() and len(words) <= 3:  # a proper name
         return re.search(rf"\b{re.escape(words[-1])}\b", text) is not None
     return re.search(rf"(?<!Deputy )(?<!Vice )(?<!Vice-)\b{re.escape(bare)}\b", text, re.I) is not None
+
+
+def addressed(speaker: str, text: str) -> bool:
+    """The speaker is named only as the one spoken to ("Bankman-Fried told Ellison ...", "asked
+    Dimon"), not as the one speaking."""
+    words = re.sub(r"^(?:the|a|an)\s+", "", speaker.strip(), flags=re.I).split()
+    if not words:
+        return False
+    name = re.escape(words[-1])
+    to = re.search(
+        rf"\b(?:told|tells|asked|asks|urged|urges|pressed|presses|informed|questioned)\s+(?:\S+\s+){{0,3}}?{name}\b",
+        text,
+    )
+    by = re.search(
+        rf"\b{name}\b[^.;]{{0,60}}?\b(?:said|says|told|tells|testified|added|explained|argued|stated|wrote|warned)\b|"
+        rf"\b(?:said|says|testified|added|wrote)\s+(?:\S+\s+){{0,3}}?{name}\b",
+        text,
+    )
+    return to is not None and (by is None or by.start() > to.start())
 
 
 def same_thing(a: Statement, b: Statement) -> bool:

@@ -213,3 +213,11 @@ def test_an_open_question_whose_subject_no_retrieved_passage_mentions_is_not_sum
 )  # fmt: skip
 def test_compression_drops_pronoun_and_document_attributions_and_figure_free_asides(text, compressed):
     assert compress(text) == compressed
+
+
+def test_a_speaker_named_only_as_the_one_spoken_to_is_not_speaking():
+    from briefbot.answering.summary import addressed
+
+    assert addressed("Caroline Ellison", "Bankman-Fried told Ellison it was “really important.”")
+    assert not addressed("Caroline Ellison", "Those funds came from Alameda, Ellison testified.")
+    assert not addressed("Caroline Ellison", "Ellison said she told him Alameda did not have the money.")
