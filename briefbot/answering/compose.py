@@ -37,7 +37,7 @@ from briefbot.answering.lead import (
     yes_no_lead,
 )
 from briefbot.answering.question import Question, indirect, outlet_known, read_question, subject_of
-from briefbot.answering.summary import summarize
+from briefbot.answering.summary import summarize, topic_not_found
 from briefbot.answering.verdict import decide
 from briefbot.llm.grounding import GroundingGuard
 from retrieval.text.terms import query_terms, terms
@@ -99,6 +99,8 @@ class OfflineComposer:
                     s.score += self.t.forward_bonus
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
         if frame.answer_type == OPEN:  # key points, each once, merged across sources
+            if topic_not_found(frame, passages, self.scorer):  # what it is about is not in what was found
+                return refusal(question, passages)
             summary = summarize(frame, ranked, passages, self.scorer)
             if summary is not None:
                 return self.checked(summary, passages)
@@ -320,8 +322,12 @@ _EQUIVALENTS = {
 
 def _asked_about(frame: Frame) -> str:
     """What the question asks about, in lemmas ("met" -> "meet": the corpus knows the word in some
-    form), and for a comparison without the comparing ("do the two reports agree on ...")."""
-    comparing = frame.answer_type == YESNO and bool(frame.relation)
+    form), and for a comparison without the words about the sources and comparing ("do the two
+    reports agree on ...", "how do the two reports of the visit compare?" is about the visit: news
+    never says "reports compare")."""
+    comparing = (frame.answer_type == YESNO and bool(frame.relation)) or (
+        frame.answer_type == OPEN and "compare" in frame.facets
+    )
     words = [
         t.lemma if t.pos in ("VERB", "NOUN") else t.text
         for t in frame.parse.tokens
@@ -330,8 +336,9 @@ def _asked_about(frame: Frame) -> str:
     return " ".join(words) or frame.question.text
 
 
-_COMPARING = {"agree", "disagree", "report", "source", "article", "outlet", "two", "both", "consistent",
-              "inconsistent", "same", "differ", "different", "change", "portrayal", "coverage"}  # fmt: skip
+_COMPARING = {"agree", "disagree", "report", "source", "article", "outlet", "account", "story", "version", "two",
+              "both", "each", "consistent", "inconsistent", "same", "differ", "different", "compare", "change",
+              "portrayal", "coverage"}  # fmt: skip
 
 
 def _asks_identity(q: Question) -> bool:

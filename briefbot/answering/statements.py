@@ -116,10 +116,55 @@ _SCENE = re.compile(
 _ASIDE = re.compile(r",\s+(?:who|which)\s+(?:is|was|are|were|has|had)\s+[^,;]{3,80},")
 
 
+# A sentence opening on a conjunction ("But ...", "And while ..."): the conjunction goes.
+_CONJUNCTION = re.compile(r"^(?:But|And|So|Yet|Even so,?|Now,)\s+(?=\S)")
+# The document a statement is read from, opening it: "Per Meta's blog post, ", "In a statement, ".
+_DOCUMENT_OPENING = re.compile(
+    r"^(?:Per|In)\s+(?:(?:a|an|the|its|his|her|their)\s+|[A-Z][\w.&-]*(?:\s+[A-Z][\w.&-]*){0,3}['’]s?\s+)"
+    r"(?:[\w-]+\s+){0,2}?(?:blog post|statement|press release|filing|letter|complaint|announcement|post)"
+    r"(?:\s+(?:on|to|with)\s+[^,]{1,40})?,\s*(?=\S)"
+)
+# An attribution to a pronoun or a document, ending it: '..., he said.', '..., the CPPA wrote in a
+# press release.', "..., according to the complaint." (a named speaker stays: who said it is news).
+_PRONOUN_SAID = re.compile(
+    r"(?<=[,”\"’])\s+(?:he|she|they)\s+(?:said|says|added|adds|noted|wrote|told\s+(?:\w+\s+)?\w+)"
+    r"\s*\.?$"
+)
+_WROTE_IN = re.compile(
+    r"(?<=[,”\"’])\s+(?:the\s+)?[A-Z][\w.&-]*(?:\s+[A-Z][\w.&-]*){0,3}\s+(?:wrote|said|says|stated)\s+in\s+"
+    r"(?:a|an|its|the|their)\s+(?:[\w-]+\s+){0,2}?(?:press release|statement|blog post|filing|letter|report)\s*\.?$"
+)
+_ACCORDING = re.compile(
+    r",?\s+according to (?:the|a|an)\s+(?:[\w-]+\s+){0,2}?(?:complaint|filing|lawsuit|suit|indictment|documents?|"
+    r"court (?:filings?|documents?|papers))\s*\.?$"
+)
+# A parenthesis of two words or more holding no figure: an aside ("(i.e. the ad-free subscription)").
+_PARENTHESIS = re.compile(r"\s*\((?=[^()]*\s)[^()\d]{3,80}\)")
+
+
+def _unattributed(text: str) -> str:
+    """The sentence without a pronoun's or a document's attribution at its end; a quotation then
+    ends on its own full stop ('"... in the story," he said.' -> '"... in the story."')."""
+    for pattern in (_PRONOUN_SAID, _WROTE_IN, _ACCORDING):
+        m = pattern.search(text)
+        if not m or m.start() < len(text) / 3:
+            continue
+        head = text[: m.start()].rstrip()
+        quoted = re.search(r'([,.!?]?)([”"’]+)$', head)
+        if quoted:  # the quotation closes where the attribution began: on its own full stop
+            body = head[: quoted.start()].rstrip(",;: ")
+            return body + (quoted.group(1) if quoted.group(1) in ("!", "?") else ".") + quoted.group(2)
+        return re.sub(r"[,;:]+$", "", head)
+    return text
+
+
 def compress(text: str) -> str:
-    """The sentence without attributions to documents, opening connectives, scene-setting opening
-    phrases and background asides (none holding a date, figure or name)."""
+    """The sentence without attributions to documents or pronouns, opening connectives and
+    conjunctions, scene-setting opening phrases, asides in parentheses and background asides (none
+    holding a date, figure or name)."""
     out = _LEADING.sub("", text.strip())
+    out = _DOCUMENT_OPENING.sub("", _CONJUNCTION.sub("", out))
+    out = _unattributed(_PARENTHESIS.sub("", out))
     scene = _SCENE.match(out)
     if scene and not re.search(r"\d|\b[A-Z][a-z]+\b", scene.group(0)[scene.group(0).find(" ") :]):
         out = out[scene.end() :]

@@ -16,6 +16,8 @@ from briefbot.answering.dates import find_dates, parse_iso
 from briefbot.answering.evidence import EvidenceSentence, SentenceScorer, match
 from briefbot.answering.facets import DISCUSSION, DONE, FACET_WORDS, FUTURE, offers
 from briefbot.answering.frame import Frame
+from briefbot.answering.lead import names_in
+from briefbot.answering.question import outlet_known
 from briefbot.answering.statements import (
     PRONOUN_START,
     RHETORIC,
@@ -41,6 +43,10 @@ LEAD_RELEVANCE = 0.45  # the lead's own relevance, against the facets it offers
 DIVERSITY = 0.3  # times a candidate's closest similarity to a chosen point
 GARBLED = 0.15  # per sign of word-by-word machine translation
 TOPIC = 0.3  # for the share of the question's topic terms a statement's sentence holds
+# News is written most important first: a sentence near the top of its article weighs more (the
+# first sentence POSITION, fading to nothing OPENING_CHARS characters in).
+POSITION = 0.2
+OPENING_CHARS = 1500
 QUOTE = re.compile(r"[“\"]")
 # Page furniture and boilerplate that can pass for a sentence (the evidence junk filter's job once
 # it lands; kept tiny and private here).
@@ -58,7 +64,7 @@ _CAPTION = re.compile(r"\((?:L|R|C|left|right|centre|center)\)|^(?:Combination|F
 # A fragment cut from a list or a caption: "Committed to working ...", "Outlines how ...", "Two, ..."
 _FRAGMENT = re.compile(
     r"^(?:[A-Z][a-z]+ed\s+(?:to|by|with|for|on|in|as|at)\b|[A-Z][a-z]+s\s+(?:how|what|whether|the|a|an)\b|"
-    r"(?:One|Two|Three|Four|Five),\s|Loading\b)"
+    r"(?:One|Two|Three|Four|Five),\s|Loading\b|(?:Who|Which|Whose|Whom)\s+(?!.*\?$))"
 )
 
 
@@ -128,12 +134,14 @@ def key_points(
     for sid in article:
         if sid in order:
             article[sid] += RETRIEVAL_RANK / (1 + order[sid])
-    statements = statements_of(pool)
+    statements = [st for st in statements_of(pool) if not is_junk(st.text)]  # a clause can be a fragment too
     if rare:  # a question about something specific: key points about it, not about its neighbours
         about = [st for st in statements if any(match(t, st.evidence) >= 0.5 for t in rare)]
         statements = about if len({id(st.evidence) for st in about}) >= 2 else statements
     part_best = [max(p.values(), default=0.0) or 1.0 for p in parts or []]
     said = "said" in facets[:2]
+    # what a named speaker said is wherever they are quoted, not where the article opens
+    position = 0.0 if said and speaker else POSITION
     for st in statements:
         relevance = st.evidence.score / best  # 1 for the best sentence
         for n, (p, pb) in enumerate(zip(parts or [], part_best)):
@@ -147,7 +155,7 @@ def key_points(
         st.score += 0.05 * specificity(st.text) + PER_WORD * min(st.words, 35)
         if said and QUOTE.search(st.text):
             st.score += 0.04
-        st.score += TOPIC * on_topic
+        st.score += TOPIC * on_topic + position * max(0.0, 1 - st.evidence.start / OPENING_CHARS)
         if RHETORIC.search(st.text) and not said:  # what someone said about it is the answer to "what did X say"
             st.score -= GARBLED
         # another source's clean wording, or another point: "understanding of understanding" weighs more
@@ -189,7 +197,7 @@ def _facet_bonus(st: Statement, facets: tuple[str, ...], speaker: str, on_topic:
     if asked[:1] == ["open"] and DONE.search(st.text) and not offers(st.text, "open"):
         bonus -= FACET_BONUS / 2
     if speaker and offers(st.text, "said"):  # the speaker's own words: named in it, or in the sentence before
-        if speaks(speaker, st.text):
+        if speaks(speaker, st.text) and not addressed(speaker, st.text):
             bonus += FACET_BONUS
         elif PRONOUN_START.match(st.text) and all(t in st.evidence.context_terms for t in terms(speaker)):
             bonus += FACET_BONUS / 2
@@ -206,6 +214,25 @@ def speaks(speaker: str, text: str) -> bool:
     if bare[:1].isupper() and speaker[:1].isupper() and len(words) <= 3:  # a proper name
         return re.search(rf"\b{re.escape(words[-1])}\b", text) is not None
     return re.search(rf"(?<!Deputy )(?<!Vice )(?<!Vice-)\b{re.escape(bare)}\b", text, re.I) is not None
+
+
+def addressed(speaker: str, text: str) -> bool:
+    """The speaker is named only as the one spoken to ("Bankman-Fried told Ellison ...", "asked
+    Dimon"), not as the one speaking."""
+    words = re.sub(r"^(?:the|a|an)\s+", "", speaker.strip(), flags=re.I).split()
+    if not words:
+        return False
+    name = re.escape(words[-1])
+    to = re.search(
+        rf"\b(?:told|tells|asked|asks|urged|urges|pressed|presses|informed|questioned)\s+(?:\S+\s+){{0,3}}?{name}\b",
+        text,
+    )
+    by = re.search(
+        rf"\b{name}\b[^.;]{{0,60}}?\b(?:said|says|told|tells|testified|added|explained|argued|stated|wrote|warned)\b|"
+        rf"\b(?:said|says|testified|added|wrote)\s+(?:\S+\s+){{0,3}}?{name}\b",
+        text,
+    )
+    return to is not None and (by is None or by.start() > to.start())
 
 
 def same_thing(a: Statement, b: Statement) -> bool:
@@ -407,3 +434,54 @@ def _one_per_source(g: Group) -> list[Statement]:
     for m in [g.best, *g.members]:
         seen.setdefault(m.source_id, m)
     return list(seen.values())
+
+
+def topic_not_found(frame: Frame, passages: list[Passage], scorer: SentenceScorer, max_terms: int = 14) -> list[str]:
+    """What the question is about that no retrieved passage mentions: a name of the question none of
+    whose words the corpus knows ("G20"), a name whose most distinctive word (by IDF) no passage
+    holds, or a noun that qualifies another in the question ("yield curve" in "yield curve control")
+    that no passage holds. The question's subject is then not what was found: the sources don't
+    answer it, however close the rest of their words ("Bank of Japan", "policy meeting"). A
+    hyphenated word counts as found when its parts are ("jet-engine"); an outlet's name is not what
+    a question is about. A long question (over `max_terms` terms: many clues, each passage holding
+    some) is not judged by one absent word: [] then."""
+    if len(query_terms(frame.question.core)) > max_terms:
+        return []
+    held: set[str] = set()
+    for p in passages:
+        held.update(terms(p.text))
+        held.update(terms(p.meta.title or ""))
+    held.update(part for t in [t for t in held if "-" in t] for part in terms(t.replace("-", " ")))
+    vocab = scorer.vocabulary()
+
+    def found(term: str) -> bool:
+        if term in held:
+            return True
+        parts = [t for t in terms(term.replace("-", " ")) if t != term]
+        return bool(parts) and all(t in held for t in parts)
+
+    missing = []
+    for name in names_in(frame.question.core):
+        if outlet_known(name, vocab.outlets):
+            continue
+        words = [t for t in terms(name) if not t.isdigit() and t not in _GENERIC]
+        if not words:
+            continue
+        if not any(vocab.known(t) for t in words) and any(c.isalpha() for c in name):
+            missing.append(name)
+            continue
+        rarest = max(words, key=lambda t: vocab.idf(t) if vocab.known(t) else 99.0)
+        if not found(rarest):
+            missing.append(name)
+    tokens = frame.parse.tokens
+    for t in tokens:
+        if t.dep == "compound" and t.pos in ("NOUN", "PROPN") and tokens[t.head].pos in ("NOUN", "PROPN"):
+            words = [w for w in terms(t.text) if w not in _GENERIC]
+            if words and not all(found(w) for w in words) and t.text not in missing:
+                missing.append(t.text)
+    return missing
+
+
+# Words of a name that say what kind of thing it is, not which ("Act", "Summit", "Bank").
+_GENERIC = frozenset(terms("act bank summit statement court ministry department committee council agency"
+                           " commission group company party union government"))  # fmt: skip

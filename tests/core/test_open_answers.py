@@ -151,3 +151,73 @@ def test_nuggets_are_covered_by_every_term_group_and_duplicates_are_shared_conte
     ]) == 1  # fmt: skip
     q = OpenQuestion("x", "What?", "unanswerable")
     assert not q.answerable
+
+
+class _Vocab:
+    outlets: frozenset[str] = frozenset()
+    KNOWN = {"bank", "japan", "yield", "control", "polici", "meet", "latest", "decid", "curv", "summit", "delhi"}
+
+    def known(self, term: str) -> bool:
+        return term in self.KNOWN
+
+    def idf(self, term: str) -> float:
+        return {"curv": 6.6, "japan": 5.4, "yield": 5.3, "bank": 4.3}.get(term, 4.0)
+
+
+class _Scorer:
+    def vocabulary(self):
+        return _Vocab()
+
+
+def _passage(text: str):
+    from retrieval.types import DocumentMeta, Passage
+
+    return Passage(chunk_id="c1", text=text, meta=DocumentMeta(source_id="a.md", title=""), position=0, start=0,
+                   end=len(text))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "missing"),
+    [
+        # a qualifying noun ("curve" in "yield curve control") no retrieved passage holds
+        ("What did the Bank of Japan decide about yield curve control?",
+         "The Bank of Japan kept its policy and bond yields rose after the meeting.", ["curve"]),
+        # a name the corpus does not know at all, however short
+        ("What was agreed at the G20 summit in Delhi?", "The summit in Delhi ended on Sunday.", ["G20"]),
+        # found: a hyphenated word by its parts, the name by its most distinctive word
+        ("What did the Bank of Japan decide about yield curve control?",
+         "The Bank of Japan tweaked yield-curve control at its meeting.", []),
+    ],
+)  # fmt: skip
+def test_an_open_question_whose_subject_no_retrieved_passage_mentions_is_not_summarised(question, passage, missing):
+    from briefbot.answering.summary import topic_not_found
+
+    assert topic_not_found(frame_question(question), [_passage(passage)], _Scorer()) == missing
+
+
+@pytest.mark.parametrize(
+    ("text", "compressed"),
+    [
+        ("The plan covers trade and energy, he said.", "The plan covers trade and energy."),
+        ("“The rules would give consumers a right to opt out,” the CPPA wrote in a press release.",
+         "“The rules would give consumers a right to opt out.”"),
+        ("Sellers inflate their prices, creating an “artificial price floor,” according to the complaint.",
+         "Sellers inflate their prices, creating an “artificial price floor.”"),
+        ("Per Meta’s blog post, the fee (i.e. the ad-free subscription) is €9.99 a month (€12.99 on iOS).",
+         "The fee is €9.99 a month (€12.99 on iOS)."),
+        ("But the deal still needs approval.", "The deal still needs approval."),
+        # a named speaker stays: who said it is part of the news
+        ("The fee is fair, Amazon general counsel David Zapolsky said.",
+         "The fee is fair, Amazon general counsel David Zapolsky said."),
+    ],
+)  # fmt: skip
+def test_compression_drops_pronoun_and_document_attributions_and_figure_free_asides(text, compressed):
+    assert compress(text) == compressed
+
+
+def test_a_speaker_named_only_as_the_one_spoken_to_is_not_speaking():
+    from briefbot.answering.summary import addressed
+
+    assert addressed("Caroline Ellison", "Bankman-Fried told Ellison it was “really important.”")
+    assert not addressed("Caroline Ellison", "Those funds came from Alameda, Ellison testified.")
+    assert not addressed("Caroline Ellison", "Ellison said she told him Alameda did not have the money.")
