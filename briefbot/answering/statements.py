@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from briefbot.answering.evidence import EvidenceSentence
-from briefbot.answering.nlp import EnglishReader, english
+from briefbot.answering.nlp import EnglishReader, Parse, Token, english
 from retrieval.text.terms import terms
 
 
@@ -209,9 +209,10 @@ def statements_of(sentences: list[EvidenceSentence], long_words: int = 24) -> li
 
 def resolve_leading_pronoun(statement: Statement, reader: EnglishReader | None = None) -> str:
     """ "It provides closer cooperation..." with what "It" points to, when the sentence before it in
-    the article has a noun phrase as its subject ("The action plan provides ..."); the text unchanged
-    when it does not begin with "It"/"They" or nothing clear precedes it ("" then: choose another)."""
-    m = re.match(r"^(It|They)\s", statement.text)
+    the article has a noun phrase as its subject ("The action plan provides ..."); "He stressed ..."
+    with the person that sentence is about ("The Prime Minister stressed ..."); the text unchanged
+    when it begins with no pronoun, "" when nothing clear precedes it (then: choose another)."""
+    m = re.match(r"^(It|They|He|She)\s", statement.text)
     if not m:
         return statement.text if not PRONOUN_START.match(statement.text) else ""
     ev = statement.evidence
@@ -222,6 +223,9 @@ def resolve_leading_pronoun(statement: Statement, reader: EnglishReader | None =
     parse = (reader or english()).parse(previous)
     root = next((t for t in parse.tokens if t.dep == "ROOT"), None)
     subject = root and next((c for c in parse.children(root.i) if c.dep in ("nsubj", "nsubjpass")), None)
+    if m.group(1) in ("He", "She"):
+        phrase = _person_of(parse, subject)
+        return _capitalised(phrase) + statement.text[len(m.group(1)) :] if phrase else ""
     if subject is None:
         # "signed ... the action plan": the object the previous sentence is about
         subject = next((t for t in parse.tokens if t.dep in ("dobj", "nsubjpass") and t.pos == "NOUN"), None)
@@ -236,6 +240,19 @@ def resolve_leading_pronoun(statement: Statement, reader: EnglishReader | None =
     if phrase[:1].islower() and not phrase.lower().startswith(("the ", "a ", "an ")):
         phrase = "the " + phrase
     return _capitalised(phrase) + statement.text[len(m.group(1)) :]
+
+
+def _person_of(parse: Parse, subject: Token | None) -> str:
+    """Whom "he" or "she" after this sentence points to: its subject when that names someone (a
+    person's name or a title such as "the Prime Minister", at most six words), else the one person
+    it names; "" when that is not clear."""
+    if subject is not None and (subject.ent_type == "PERSON" or subject.pos == "PROPN"):
+        a, b = parse.subtree(subject.i)
+        phrase = parse.span_text(a, b)
+        if len(phrase.split()) <= 6:
+            return phrase
+    people = list(dict.fromkeys(e.text for e in parse.entities if e.label == "PERSON"))
+    return people[0] if len(people) == 1 else ""
 
 
 # Nationality words that, placed after a title ("President Kazakh"), mark word-by-word translation.

@@ -60,6 +60,8 @@ def test_an_open_answer_is_a_lead_then_key_points_each_once_cited_and_supported(
     for s in answer.sentences:
         assert s.citations, f"uncited: {s.text}"
         assert s.check is not None and s.check.passed, f"unsupported: {s.text}"
+    lead = answer.sentences[0].text
+    assert lead.split(" ", 1)[0] not in ("He", "She", "It", "They"), f"a lead whose pronoun points nowhere: {lead}"
 
 
 def test_what_was_agreed_leads_with_the_signed_action_plan_and_its_consultations(ask):
