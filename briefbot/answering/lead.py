@@ -374,8 +374,40 @@ def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSenten
     )
     if holder is None:
         return None
-    span = clause(holder, name, qterms)
+    if not identity and labels == {"PERSON"}:  # "who signed ...?": everyone the sentence says did it
+        name = " and ".join([name, *co_agents(english().parse(holder.text), name)])
+    span = clause(holder, name.split(" and ")[0], qterms)
     return Lead(f"{name}. {span.text}", span, name)
+
+
+def co_agents(parse, name: str) -> list[str]:
+    """The other people who do what `name` does in the sentence: subjects of the same verb ("Dar ...
+    and his counterpart, Murat Nurtleu signed") and the people coordinated with it ("Dar and his
+    counterpart, Murat Nurtleu"), each by their name (an appositive's name for "his counterpart")."""
+    at = parse.text.find(name)
+    own = next((t for t in parse.tokens if at >= 0 and t.idx < at + len(name) <= t.end), None)
+    if own is None:
+        return []
+    last = name.split()[-1]
+    top = own
+    while top.dep == "conj":  # up to the first conjunct, then every conjunct below it
+        top = parse.tokens[top.head]
+    coordinated = {top.i}
+    for t in parse.tokens:  # conjuncts follow their head, so one pass in order finds the chain
+        if t.dep == "conj" and t.head in coordinated:
+            coordinated.add(t.i)
+    fellow_subjects = {
+        t.i for t in parse.tokens if own.dep.startswith("nsubj") and t.dep == own.dep and t.head == own.head
+    }
+    found: list[str] = []
+    for i in sorted((coordinated | fellow_subjects) - {own.i}):
+        for h in [*(c.i for c in parse.children(i) if c.dep == "appos"), i]:  # "his counterpart, <name>"
+            words = [t for t in parse.children(h) if t.dep == "compound" and t.pos == "PROPN"] + [parse.tokens[h]]
+            person = _without_title(" ".join(t.text for t in sorted(words, key=lambda t: t.i)))
+            if person and _person_like(person) and person.split()[-1] != last and person not in found:
+                found.append(person)
+                break
+    return found
 
 
 _LINKS = {"for", "of", "the", "and", "&"}

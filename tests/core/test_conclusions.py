@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from briefbot.answering.compose import refusal_text
+from briefbot.answering.lead import co_agents
+from briefbot.answering.nlp import english
 from briefbot.answering.question import read_question
 
 REFUSALS = Path(__file__).resolve().parents[1] / "data" / "seed_refusals.jsonl"
@@ -50,6 +52,25 @@ def test_who_is_asked_the_full_name_comes_first(seed_service):
     assert lead.startswith("Murat Nurtleu."), lead
     answer, lead = lead_of(seed_service, "Who called Prime Minister Shehbaz Sharif?")
     assert lead.startswith("Murat Nurtleu."), lead
+
+
+def test_who_did_it_names_everyone_the_sentence_says_did_it(seed_service):
+    answer, lead = lead_of(seed_service, "Who signed the action plan?")
+    names = lead.split(".", 1)[0]
+    assert "Dar" in names and "Murat Nurtleu" in names, lead
+    assert answer.sentences[0].citations
+
+
+@pytest.mark.parametrize(
+    "sentence,name,others",
+    [
+        ("Sam Bankman-Fried and Gary Wang founded FTX in 2019.", "Sam Bankman-Fried", ["Gary Wang"]),
+        ("Sam Bankman-Fried founded FTX in 2019 with Gary Wang.", "Sam Bankman-Fried", []),
+        ("Elon Musk said Tesla would cut prices.", "Elon Musk", []),
+    ],
+)
+def test_co_agents_are_the_other_subjects_of_the_same_verb(sentence, name, others):
+    assert co_agents(english().parse(sentence), name) == others
 
 
 def test_a_name_the_sources_do_not_give_is_said_plainly(seed_service):
