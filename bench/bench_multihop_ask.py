@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_core import percentile, warm_up  # noqa: E402
-from briefbot import multihop  # noqa: E402
+from briefbot.evaluation import multihop  # noqa: E402
 from briefbot.settings import Settings  # noqa: E402
 
 
