@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from briefbot.answer import Answer, GroundingCheck
 from briefbot.answering.citations import answer_from
-from briefbot.answering.dates import find_dates
+from briefbot.answering.dates import event_day, find_dates
 from briefbot.answering.evidence import (
     FORWARD_LOOKING,
     EvidenceSentence,
@@ -27,7 +27,6 @@ from briefbot.answering.lead import (
     counted_lead,
     date_lead,
     entity_lead,
-    event_day,
     figure_lead,
     list_lead,
     lower_first,

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from briefbot.answering.evidence import EvidenceSentence
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1
@@ -100,3 +104,14 @@ def parse_iso(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text[:10]) if text else None
     except ValueError:
         return None
+
+
+def event_day(s: EvidenceSentence) -> tuple[int, ...]:
+    """When what a sentence reports happens: the most precise date in it (resolved against its
+    article's date; (year, month) when it gives no day), else the article's date. () when unknown."""
+    mentions = [m for m in find_dates(s.text, s.passage.meta.published) if m.year]
+    if mentions:
+        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
+        return tuple(part for part in (m.year, m.month, m.day) if part)
+    day = parse_iso(s.passage.meta.published)
+    return (day.year, day.month, day.day) if day else ()

@@ -12,8 +12,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from briefbot.answering.dates import DateMention, find_dates, parse_iso
+from briefbot.answering.dates import DateMention, find_dates
 from briefbot.answering.evidence import EvidenceSentence
+from briefbot.answering.nlp import english
 from briefbot.answering.question import Question
 from retrieval.text.terms import QUESTION_WORDS, STOPWORDS, terms
 
@@ -283,17 +284,6 @@ def lower_first(text: str) -> str:
     return text
 
 
-def event_day(s: EvidenceSentence) -> tuple[int, ...]:
-    """When what a sentence reports happens: the most precise date in it (resolved against its
-    article's date; (year, month) when it gives no day), else the article's date. () when unknown."""
-    mentions = [m for m in find_dates(s.text, s.passage.meta.published) if m.year]
-    if mentions:
-        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
-        return tuple(part for part in (m.year, m.month, m.day) if part)
-    day = parse_iso(s.passage.meta.published)
-    return (day.year, day.month, day.day) if day else ()
-
-
 # The entity labels (spaCy's NER) that can answer each asked type.
 _LABELS = {
     "person": {"PERSON"},
@@ -310,8 +300,6 @@ def named_lead(question: Question, answer_type: str, ranked: list[EvidenceSenten
     an entity of the type asked (a person for "who", an organisation for "which company"), found by
     the parser's named-entity reader in the best few sentences, not given by the question, and
     weighed by how much of the strong evidence (and how many sources) names it."""
-    from briefbot.answering.nlp import english
-
     labels = _LABELS.get(answer_type, _LABELS["other"])
     identity = question.kind == "which" or re.match(
         r"^(?:who(?:m|se)?\s+(?:is|was|are|were)|(?:what|which)\s+(?:is|was)\s+the\s+names?)\b", question.core, re.I
@@ -464,8 +452,6 @@ def counted_lead(noun: str, ranked: list[EvidenceSentence], floor: float, qterms
     sentences give for the noun asked about, else the items they list for it, counted. Read from
     the parse: a number modifying the noun ("two-day visit", "three agreements"), or the
     coordinated objects of the noun's preposition ("groups on IT and agriculture")."""
-    from briefbot.answering.nlp import english
-
     if not noun:
         return None
     finalists = [s for s in ranked[:6] if s.score >= floor * 0.8]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -79,12 +79,6 @@ class Parse:
         if start >= end:
             return ""
         return self.text[self.tokens[start].idx : self.tokens[end - 1].end]
-
-    def roots(self) -> list[Token]:
-        return [t for t in self.tokens if t.dep == "ROOT"]
-
-    def lemmas(self) -> list[str]:
-        return [t.lemma.lower() for t in self.tokens]
 
 
 def _loaded_pipeline() -> Any:
@@ -169,8 +163,3 @@ def _plain(doc: Any) -> Parse:
     entities = tuple(Entity(e.text, e.label_, e.start, e.end, e.start_char, e.end_char) for e in doc.ents)
     sentences = tuple((s.start, s.end) for s in doc.sents)
     return Parse(doc.text, tokens, entities, sentences)
-
-
-def tokens_between(parse: Parse, start_char: int, end_char: int) -> Iterator[Token]:
-    """The tokens that lie inside the character range."""
-    return (t for t in parse.tokens if t.idx >= start_char and t.end <= end_char)

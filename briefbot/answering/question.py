@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from briefbot.answering.nlp import english
 from retrieval.text.terms import query_terms
 
 _AUX = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
@@ -253,8 +254,6 @@ def indirect(question: Question) -> str:
     proposed", "where the signing took place", "how many days the visit was", "whether Dar met
     Nurtleu". Word order and the verb's tense come from the parse (the auxiliary, its verb, the
     subject between them) and the verb's lemma; "" when it cannot tell."""
-    from briefbot.answering.nlp import english
-
     try:
         parse = english().parse(question.core.rstrip("?.! "))
     except Exception:  # noqa: BLE001 - the pipeline cannot load: the word-order reading below

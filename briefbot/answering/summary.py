@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from briefbot.answer import Answer, AnswerSentence
 from briefbot.answering.citations import SourceNumbers
-from briefbot.answering.dates import find_dates, parse_iso
+from briefbot.answering.dates import event_day
 from briefbot.answering.evidence import EvidenceSentence, SentenceScorer, match
 from briefbot.answering.facets import DISCUSSION, DONE, FACET_WORDS, FUTURE, offers
 from briefbot.answering.frame import Frame
@@ -407,16 +407,6 @@ def _part_scores(frame: Frame, ranked: list[EvidenceSentence], scorer: SentenceS
     for s, (score, dense, lexical) in zip(pool, saved):
         s.score, s.dense, s.lexical = score, dense, lexical
     return out
-
-
-def event_day(ev: EvidenceSentence) -> tuple[int, ...]:
-    """When a statement's event happened: the most precise date in it, else its article's date."""
-    mentions = [m for m in find_dates(ev.text, ev.passage.meta.published) if m.year]
-    if mentions:
-        m = max(mentions, key=lambda m: (m.month is not None, m.day is not None))
-        return tuple(part for part in (m.year, m.month, m.day) if part)
-    day = parse_iso(ev.passage.meta.published)
-    return (day.year, day.month, day.day) if day else ()
 
 
 def shown_text(g: Group) -> str:
